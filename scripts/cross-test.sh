@@ -4,17 +4,18 @@
 #   aarch64-a53     qemu-aarch64 -cpu cortex-a53  (NEON, no dot product)
 #   x86-haswell     qemu-x86_64 -cpu Haswell      (AVX2+FMA, no AVX-512: those paths skip)
 #   armhf           qemu-arm (default CPU)        (armv7: scalar + NEON)
+#   armhf-noneon    qemu-arm -cpu cortex-r5f      (armv7 without NEON: NEON must skip)
 # Only the kernel test folders (tests/kernels, tests/floatops) are built, with
 # -j2, to fit CI's budget. Every configuration runs even when an earlier one
 # failed; the script exits non-zero if any build or test failed.
-# Usage: scripts/cross-test.sh [configuration ...]   (default: all four)
+# Usage: scripts/cross-test.sh [configuration ...]   (default: all five)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=${QES_CROSS_JOBS:-2}
 test_dirs=(kernels floatops)
 configs=("$@")
-((${#configs[@]})) || configs=(aarch64-max aarch64-a53 x86-haswell armhf)
+((${#configs[@]})) || configs=(aarch64-max aarch64-a53 x86-haswell armhf armhf-noneon)
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 
 failures=()
@@ -73,9 +74,11 @@ for cfg in "${configs[@]}"; do
       # The native release build (scripts/build.sh); only its kernel tests are built here.
       build_preset release || failures+=("build release")
       run_tests "$cfg" release qemu-x86_64 -cpu Haswell ;;
-    armhf)
-      build_preset armhf || failures+=("build armhf")
-      run_tests "$cfg" armhf qemu-arm -L /usr/arm-linux-gnueabihf ;;
+    armhf|armhf-noneon)
+      [[ -n ${built_armhf:-} ]] || { build_preset armhf || failures+=("build armhf"); built_armhf=1; }
+      # qemu-arm's default CPU has NEON; Cortex-R5F is an armv7 with VFPv3-D16 and no NEON.
+      cpu=max; [[ $cfg == armhf-noneon ]] && cpu=cortex-r5f
+      QEMU_CPU=$cpu run_tests "$cfg" armhf qemu-arm -L /usr/arm-linux-gnueabihf ;;
     *) echo "cross-test: unknown configuration '$cfg'"; exit 2 ;;
   esac
 done

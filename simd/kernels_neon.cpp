@@ -31,8 +31,8 @@ inline int32x4_t block_dot(int32x4_t acc, int8x16_t w_lo, int8x16_t w_hi, int8x1
 }  // namespace qes::simd::neon
 
 namespace qes::simd {
-const KernelTable& kernels_neon() {
-  static const KernelTable table = neon::make_table(Isa::Neon);
-  return table;
-}
+namespace {
+constinit const KernelTable kNeonTable = neon::make_table(Isa::Neon);
+}  // namespace
+const KernelTable& kernels_neon() { return kNeonTable; }
 }  // namespace qes::simd

@@ -26,8 +26,8 @@ inline int32x4_t block_dot(int32x4_t acc, int8x16_t w_lo, int8x16_t w_hi, int8x1
 }  // namespace qes::simd::neondot
 
 namespace qes::simd {
-const KernelTable& kernels_neondot() {
-  static const KernelTable table = neondot::make_table(Isa::NeonDot);
-  return table;
-}
+namespace {
+constinit const KernelTable kNeonDotTable = neondot::make_table(Isa::NeonDot);
+}  // namespace
+const KernelTable& kernels_neondot() { return kNeonDotTable; }
 }  // namespace qes::simd

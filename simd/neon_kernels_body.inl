@@ -314,7 +314,9 @@ void gemm_float(const QuantMatrix& w, int64_t r0, int64_t r1, const float* x, in
   }
 }
 
-inline KernelTable make_table(Isa isa) {
+// constexpr so that the table is constant-initialized: looking it up must run
+// no code of this unit (compiled for a CPU that may not be the running one).
+constexpr KernelTable make_table(Isa isa) {
   KernelTable t{};
   t.isa = isa;
   t.gemv[static_cast<int>(QType::Q4_0)] = gemv_quant<QType::Q4_0>;
