@@ -55,7 +55,7 @@ run_tests() {
     echo "cross-test: no test executables in $dir"; failures+=("$name (no tests)"); return
   fi
   for exe in "${exes[@]}"; do
-    banner "run: $name: $* $exe"
+    banner "run: $name: ${QEMU_CPU:+QEMU_CPU=$QEMU_CPU }$* $exe"
     # qemu-x86_64 warns on stderr about each CPU-model feature TCG lacks (pcid, hle, ...).
     "$@" "$exe" --gtest_brief=1 2> >(grep -v "TCG doesn't support requested feature" >&2)
     local rc=$?
