@@ -2,6 +2,7 @@
 // the way ggml writes them, identical file bytes too.
 #include <cstring>
 #include <filesystem>
+#include <system_error>
 
 #include "qes/gguf.hpp"
 #include "qes/model_file.hpp"
@@ -142,5 +143,32 @@ TEST(GgufWriter, UnsupportedTypesStillLoadAndFailAtUse) {
     EXPECT_NE(std::string(e.what()).find("unsupported tensor type q4_K in tensor 'blk.0.attn_q.weight' of file " + path),
               std::string::npos)
         << e.what();
+  }
+}
+
+TEST(GgufWriter, FailedWriteKeepsTheExistingFile) {
+  test::TempDir dir;
+  std::string path = dir.path("model.gguf");
+  gguf::Metadata m;
+  m.set("general.name", "first");
+  std::vector<float> x(32, 1.0f);
+  gguf::write_gguf(path, m, {{"x", 0, {32}, x.data(), {}}});
+  auto before = test::read_bytes(path);
+  m.set("general.name", "second");
+  std::vector<gguf::OutTensor> failing = {
+      {"x", 0, {32}, nullptr, [&](const gguf::EmitBytes& emit) {
+         emit(x.data(), 64);
+         throw std::runtime_error("producer failed half way");
+       }}};
+  EXPECT_THROW(gguf::write_gguf(path, m, failing), std::runtime_error);
+  EXPECT_TRUE(test::read_bytes(path) == before);
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path(""))) n += e.is_regular_file();
+  EXPECT_EQ(n, 1u) << "temporary file left behind";
+  try {
+    gguf::write_gguf(dir.path("no/such/folder/m.gguf"), m, {});
+    FAIL();
+  } catch (const std::system_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no/such/folder/m.gguf: cannot create a temporary file"), std::string::npos) << e.what();
   }
 }
