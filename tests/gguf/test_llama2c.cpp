@@ -109,3 +109,54 @@ TEST(Llama2c, BadFilesGiveClearErrors) {
   test::write_bytes(t.tokenizer_path, tbad);
   EXPECT_NE(error_of([&] { load_llama2c(data + "/stories260K.bin", t); }).find("bytes left after 512 tokens"), std::string::npos);
 }
+
+// A synthetic checkpoint with an unshared classifier (negative vocab_size) and GQA.
+TEST(Llama2c, UnsharedClassifierAndTensorOrder) {
+  const int32_t dim = 8, hidden = 16, layers = 2, heads = 2, kv_heads = 1, vocab = 5, seq = 4;
+  const int64_t hs = dim / heads, kv = hs * kv_heads;
+  std::vector<int64_t> sizes = {vocab * dim,  layers * dim,          layers * dim * dim, layers * kv * dim,
+                                layers * kv * dim, layers * dim * dim, layers * dim,       layers * hidden * dim,
+                                layers * dim * hidden, layers * hidden * dim, dim, seq * hs, vocab * dim};
+  std::vector<float> w;
+  for (size_t k = 0; k < sizes.size(); ++k)
+    for (int64_t i = 0; i < sizes[k]; ++i) w.push_back(static_cast<float>(k * 1000 + i));  // tensor k, element i
+  std::vector<uint8_t> bin(28 + w.size() * 4);
+  int32_t cfg[7] = {dim, hidden, layers, heads, kv_heads, -vocab, seq};
+  std::memcpy(bin.data(), cfg, 28);
+  std::memcpy(bin.data() + 28, w.data(), w.size() * 4);
+  std::vector<uint8_t> tok;
+  auto put = [&](const void* p, size_t n) { tok.insert(tok.end(), static_cast<const uint8_t*>(p), static_cast<const uint8_t*>(p) + n); };
+  int32_t max_len = 16;
+  put(&max_len, 4);
+  for (std::string s : {"<unk>", "\n<s>\n", "\n</s>\n", "<0x0A>", " hi there"}) {
+    float score = -1.5f;
+    int32_t len = static_cast<int32_t>(s.size());
+    put(&score, 4);
+    put(&len, 4);
+    put(s.data(), s.size());
+  }
+  test::TempDir dir;
+  test::write_bytes(dir.path("m.bin"), bin);
+  test::write_bytes(dir.path("tokenizer.bin"), tok);
+  ModelFile mf = load_model_file(dir.path("m.bin"));  // finds tokenizer.bin beside it
+  EXPECT_EQ(mf.metadata.get_string_array("tokenizer.ggml.tokens"),
+            (std::vector<std::string>{"<unk>", "<s>", "</s>", "<0x0A>", "\xe2\x96\x81hi\xe2\x96\x81there"}));
+  EXPECT_EQ(mf.metadata.get_i32_array("tokenizer.ggml.token_type"), (std::vector<int32_t>{2, 3, 3, 6, 1}));
+  EXPECT_EQ(mf.metadata.get_u32("llama.context_length"), 4u);
+  EXPECT_EQ(mf.metadata.get_u32("llama.rope.dimension_count"), 4u);
+  auto first = [&](const char* name) { return static_cast<const float*>(mf.tensor(name).data)[0]; };
+  EXPECT_EQ(mf.tensor("blk.1.attn_k.weight").dims, (std::vector<int64_t>{dim, kv}));
+  EXPECT_EQ(first("token_embd.weight"), 0.0f);
+  EXPECT_EQ(first("blk.1.attn_norm.weight"), 1000.0f + dim);
+  EXPECT_EQ(first("blk.1.attn_q.weight"), 2000.0f + dim * dim);
+  EXPECT_EQ(first("blk.1.attn_k.weight"), 3000.0f + kv * dim);
+  EXPECT_EQ(first("blk.1.attn_v.weight"), 4000.0f + kv * dim);
+  EXPECT_EQ(first("blk.1.attn_output.weight"), 5000.0f + dim * dim);
+  EXPECT_EQ(first("blk.1.ffn_norm.weight"), 6000.0f + dim);
+  EXPECT_EQ(first("blk.1.ffn_gate.weight"), 7000.0f + hidden * dim);
+  EXPECT_EQ(first("blk.1.ffn_down.weight"), 8000.0f + dim * hidden);
+  EXPECT_EQ(first("blk.1.ffn_up.weight"), 9000.0f + hidden * dim);
+  EXPECT_EQ(first("output_norm.weight"), 10000.0f);
+  EXPECT_EQ(first("output.weight"), 12000.0f);  // the classifier after the freq_cis tables
+  EXPECT_EQ(mf.tensor("blk.0.ffn_down.weight").dims, (std::vector<int64_t>{hidden, dim}));
+}
