@@ -1,6 +1,7 @@
 #include "qes/es/det_math.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace qes::es {
@@ -11,12 +12,51 @@ constexpr double kLn2Lo = 1.90821492927058770002e-10;
 constexpr double kLn2 = 6.93147180559945286227e-01;
 constexpr double kPi = 3.14159265358979311600e+00;
 
+// Series coefficients as compile-time constants: multiplying by them (instead
+// of dividing in the loop) is fast and still fixed, since constant folding of
+// a division is exact IEEE arithmetic on every compiler.
+constexpr double kInvOdd[16] = {1.0 / 1,  1.0 / 3,  1.0 / 5,  1.0 / 7,  1.0 / 9,  1.0 / 11,
+                                1.0 / 13, 1.0 / 15, 1.0 / 17, 1.0 / 19, 1.0 / 21, 1.0 / 23,
+                                1.0 / 25, 1.0 / 27, 1.0 / 29, 1.0 / 31};
+constexpr double kInvFact[18] = {1.0,
+                                 1.0,
+                                 1.0 / 2,
+                                 1.0 / 6,
+                                 1.0 / 24,
+                                 1.0 / 120,
+                                 1.0 / 720,
+                                 1.0 / 5040,
+                                 1.0 / 40320,
+                                 1.0 / 362880,
+                                 1.0 / 3628800,
+                                 1.0 / 39916800,
+                                 1.0 / 479001600,
+                                 1.0 / 6227020800,
+                                 1.0 / 87178291200,
+                                 1.0 / 1307674368000,
+                                 1.0 / 20922789888000,
+                                 1.0 / 355687428096000};
+
 // 2 * atanh(s) = log((1 + s) / (1 - s)) for |s| <= 0.1716 (error < 1e-20).
 double two_atanh_small(double s) {
   const double s2 = s * s;
-  double sum = 1.0 / 31.0;
-  for (int k = 29; k >= 1; k -= 2) sum = 1.0 / k + s2 * sum;
+  double sum = kInvOdd[15];
+  for (int k = 14; k >= 0; --k) sum = kInvOdd[k] + s2 * sum;
   return 2.0 * s * sum;
+}
+
+// cos and sin on [0, pi/4] by Taylor series to degree 16/17 (error < 3e-18).
+double cos_small(double x) {
+  const double x2 = x * x;
+  double sum = kInvFact[16];
+  for (int k = 14; k >= 0; k -= 2) sum = (k % 4 == 0 ? kInvFact[k] : -kInvFact[k]) + x2 * sum;
+  return sum;
+}
+double sin_small(double x) {
+  const double x2 = x * x;
+  double sum = kInvFact[17];
+  for (int k = 15; k >= 1; k -= 2) sum = (k % 4 == 1 ? kInvFact[k] : -kInvFact[k]) + x2 * sum;
+  return x * sum;
 }
 }  // namespace
 
@@ -27,8 +67,8 @@ double det_exp(double x) {
   const double n = std::floor(x * (1.0 / kLn2) + 0.5);
   const double r = (x - n * kLn2Hi) - n * kLn2Lo;  // |r| <= 0.3466
   // Taylor series to r^17 / 17!: truncation error < 1e-23.
-  double sum = 1.0;
-  for (int k = 17; k >= 1; --k) sum = 1.0 + sum * r / k;
+  double sum = kInvFact[17];
+  for (int k = 16; k >= 0; --k) sum = kInvFact[k] + r * sum;
   return std::ldexp(sum, static_cast<int>(n));
 }
 
@@ -36,8 +76,19 @@ double det_log(double x) {
   if (std::isnan(x) || x < 0) return std::numeric_limits<double>::quiet_NaN();
   if (x == 0) return -std::numeric_limits<double>::infinity();
   if (std::isinf(x)) return x;
+  // x = m * 2^k, m in [0.5, 1): the exponent field directly for normal numbers.
   int k = 0;
-  double m = std::frexp(x, &k);  // x = m * 2^k, m in [0.5, 1)
+  double m;
+  uint64_t bits;
+  std::memcpy(&bits, &x, 8);
+  const int biased = int((bits >> 52) & 0x7FF);
+  if (biased != 0) {
+    k = biased - 1022;
+    bits = (bits & 0x800FFFFFFFFFFFFFull) | (uint64_t(1022) << 52);
+    std::memcpy(&m, &bits, 8);
+  } else {
+    m = std::frexp(x, &k);
+  }
   if (m < 0.70710678118654752440) {
     m *= 2.0;
     k -= 1;
@@ -52,19 +103,22 @@ double det_log1p(double x) {
 }
 
 double det_cos_turns(uint32_t turn) {
-  const uint32_t quadrant = turn >> 30;
-  const double phi = double(turn & 0x3FFFFFFFu) * (0.5 * kPi * 0x1p-30);  // [0, pi/2)
-  const double p2 = phi * phi;
-  // Taylor series of cos and sin to degree 26/27 on [0, pi/2): error < 1e-20.
-  double c = 1.0, s = 1.0;
-  for (int k = 26; k >= 2; k -= 2) c = 1.0 - c * p2 / (double(k) * (k - 1));
-  for (int k = 27; k >= 3; k -= 2) s = 1.0 - s * p2 / (double(k) * (k - 1));
-  s *= phi;
-  switch (quadrant) {
-    case 0: return c;
-    case 1: return -s;
-    case 2: return -c;
-    default: return s;
+  // Octant o = top 3 bits, f = offset in it; phi = f * (pi/4) / 2^29 and its
+  // complement psi = (2^29 - f) * (pi/4) / 2^29 are both exact-input angles in [0, pi/4].
+  constexpr double kStep = 0.25 * kPi * 0x1p-29;
+  const uint32_t octant = turn >> 29;
+  const uint32_t f = turn & 0x1FFFFFFFu;
+  const double phi = double(f) * kStep;
+  const double psi = double(0x20000000u - f) * kStep;
+  switch (octant) {
+    case 0: return cos_small(phi);
+    case 1: return sin_small(psi);
+    case 2: return -sin_small(phi);
+    case 3: return -cos_small(psi);
+    case 4: return -cos_small(phi);
+    case 5: return -sin_small(psi);
+    case 6: return sin_small(phi);
+    default: return cos_small(psi);
   }
 }
 

@@ -5,6 +5,12 @@
 #include <stdexcept>
 
 namespace qes::es {
+namespace {
+// Below these sizes a parallel region costs more than the work (and on a
+// loaded machine a barrier can cost a whole scheduler time slice).
+constexpr int64_t kMinParallelTiles = 16;
+constexpr int64_t kMinParallelCodes = 4096;
+}  // namespace
 
 size_t PerturbationRecord::bytes() const {
   size_t b = 0;
@@ -36,7 +42,7 @@ PerturbationRecord apply_member(TrainableSet& set, const NoiseParams& params, co
   rec.chunks.resize(static_cast<size_t>(omp_get_max_threads()));
   int64_t applied = 0, gated = 0;
   const int64_t tiles = set.total_tiles();
-#pragma omp parallel reduction(+ : applied, gated)
+#pragma omp parallel reduction(+ : applied, gated) if (tiles >= kMinParallelTiles)
   {
     PerturbationRecord::Chunk& chunk = rec.chunks[static_cast<size_t>(omp_get_thread_num())];
     TileNoise noise;
@@ -76,7 +82,7 @@ PerturbationRecord apply_member(TrainableSet& set, const NoiseParams& params, co
 
 void restore(TrainableSet& set, const PerturbationRecord& record) {
   const int64_t n = static_cast<int64_t>(record.chunks.size());
-#pragma omp parallel for schedule(static, 1)
+#pragma omp parallel for schedule(static, 1) if (record.applied >= kMinParallelCodes)
   for (int64_t c = 0; c < n; ++c) {
     const PerturbationRecord::Chunk& chunk = record.chunks[static_cast<size_t>(c)];
     uint32_t begin = 0;

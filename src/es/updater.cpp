@@ -228,7 +228,7 @@ UpdateStats Updater::step(uint32_t iteration, double sigma, float alpha, std::sp
   int64_t changed = 0, hits = 0;
   const int64_t tiles = set_.total_tiles();
   const ResidualMode mode = c.mode;
-#pragma omp parallel reduction(+ : changed, hits)
+#pragma omp parallel reduction(+ : changed, hits) if (tiles >= 4)
   {
     std::vector<int16_t> q(kTileCodes);
     std::vector<float> e(kTileCodes), g(kTileCodes, 0.0f);

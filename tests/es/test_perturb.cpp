@@ -136,6 +136,7 @@ TEST(Perturb, MirroredMemberIsNegatedAndGatingSkipsOutOfRange) {
 TEST(Perturb, SameCodesForAnyThreadCount) {
   const OwnedMatrix base = random_matrix(DType::Q8_0, 64, 1024, 4, -100, 100);  // 16 tiles
   std::vector<std::vector<uint8_t>> results;
+  const int saved_threads = omp_get_max_threads();
   for (int threads : {1, 2, 3}) {
     for (double sigma : {0.02, 0.4}) {
       OwnedMatrix m = base;
@@ -152,7 +153,7 @@ TEST(Perturb, SameCodesForAnyThreadCount) {
       EXPECT_EQ(m.bytes, base.bytes);
     }
   }
-  omp_set_num_threads(omp_get_num_procs());
+  omp_set_num_threads(saved_threads);
   EXPECT_EQ(results[0], results[2]);
   EXPECT_EQ(results[0], results[4]);
   EXPECT_EQ(results[1], results[3]);

@@ -131,12 +131,13 @@ TEST(Update, BitIdenticalForOneAndTwoThreads) {
   // Full Q4_0 range: boundary hits and gating happen, which must not matter either.
   const OwnedMatrix a0 = random_matrix(DType::Q4_0, 40, 512, 20, 0, 15);
   const OwnedMatrix b0 = random_matrix(DType::Q4_1, 7, 64, 21, 0, 15);
+  const int saved_threads = omp_get_max_threads();
   for (ResidualMode mode : {ResidualMode::kReplay, ResidualMode::kFull, ResidualMode::kNone}) {
     omp_set_num_threads(1);
     const RunResult one = run(mode, 4, a0, b0, 8, 0.05, 1.5f);
     omp_set_num_threads(2);
     const RunResult two = run(mode, 4, a0, b0, 8, 0.05, 1.5f);
-    omp_set_num_threads(omp_get_num_procs());
+    omp_set_num_threads(saved_threads);
     EXPECT_EQ(one.a, two.a) << residual_mode_name(mode);
     EXPECT_EQ(one.b, two.b) << residual_mode_name(mode);
     int64_t hits = 0, changed = 0;
@@ -189,14 +190,25 @@ double distance(const TrainableSet& set, const std::vector<std::vector<float>>& 
   return d;
 }
 
-double optimise(ResidualMode mode, int iterations) {
+double optimise(ResidualMode mode, int iterations, double sigma = 0.5, float alpha = 0.5f, bool near = false) {
   OwnedMatrix a = random_matrix(DType::Q4_0, 4, 64, 30, 0, 15);
   OwnedMatrix b = random_matrix(DType::Q8_0, 2, 64, 31, -20, 20);
   // Targets: the same matrices with other codes (reachable exactly).
   OwnedMatrix ta = random_matrix(DType::Q4_0, 4, 64, 30, 0, 15), tb = random_matrix(DType::Q8_0, 2, 64, 31, -20, 20);
   CounterStream s(derive_stream_key({32, StreamPurpose::kTest, 0, 0, 0, 0}));
-  for (int64_t i = 0; i < 256; ++i) set_code(ta.m, i / 64, i % 64, int(s.next_u32() % 16));
-  for (int64_t i = 0; i < 128; ++i) set_code(tb.m, i / 64, i % 64, int(s.next_u32() % 41) - 20);
+  if (near) {  // a quarter of the codes one step away
+    for (int64_t i = 0; i < 256; ++i) {
+      const uint32_t w = s.next_u32();
+      if (w % 4 == 0) set_code(ta.m, i / 64, i % 64, std::clamp(get_code(ta.m, i / 64, i % 64) + ((w >> 8) & 1 ? 1 : -1), 0, 15));
+    }
+    for (int64_t i = 0; i < 128; ++i) {
+      const uint32_t w = s.next_u32();
+      if (w % 4 == 0) set_code(tb.m, i / 64, i % 64, get_code(tb.m, i / 64, i % 64) + ((w >> 8) & 1 ? 1 : -1));
+    }
+  } else {
+    for (int64_t i = 0; i < 256; ++i) set_code(ta.m, i / 64, i % 64, int(s.next_u32() % 16));
+    for (int64_t i = 0; i < 128; ++i) set_code(tb.m, i / 64, i % 64, int(s.next_u32() % 41) - 20);
+  }
   std::vector<std::vector<float>> target(2);
   target[0].resize(256);
   target[1].resize(128);
@@ -214,8 +226,6 @@ double optimise(ResidualMode mode, int iterations) {
   c.gamma = 0.9f;
   Updater u(set, c);
   const double initial = distance(set, target);
-  const double sigma = 0.5;
-  const float alpha = 0.5f;
   std::vector<float> rewards(c.population);
   for (int it = 0; it < iterations; ++it) {
     const NoiseParams p = u.noise_params(uint32_t(it), sigma);
@@ -230,11 +240,29 @@ double optimise(ResidualMode mode, int iterations) {
 }
 
 TEST(Update, SyntheticOptimisationImprovesInEveryMode) {
-  // Final over initial distance to the target (0 is reachable).
+  // reward = -distance of the dequantized weights to a random target; final
+  // over initial distance (0 is reachable).
   const double full = optimise(ResidualMode::kFull, 60);
   const double replay = optimise(ResidualMode::kReplay, 60);
   const double none = optimise(ResidualMode::kNone, 60);
-  std::printf("final/initial distance: full %.4g replay %.4g none %.4g\n", full, replay, none);
+  std::printf("far target, final/initial distance: full %.3f replay %.3f none %.3f\n", full, replay, none);
+  EXPECT_LT(full, 0.8);
+  EXPECT_LT(replay, 0.8);
+  EXPECT_LT(none, 0.8);
+}
+
+TEST(Update, ResidualKeepsSmallStepsWhereNoResidualDrifts) {
+  // Near the optimum (a quarter of the codes one step away) with small sigma
+  // and alpha: error feedback accumulates the consistent part of g and
+  // converges; stochastic rounding without residual (QuZO-style) turns the
+  // noise of g into random code moves and drifts away (the paper's point).
+  const double full = optimise(ResidualMode::kFull, 100, 0.05, 0.05f, true);
+  const double replay = optimise(ResidualMode::kReplay, 100, 0.05, 0.05f, true);
+  const double none = optimise(ResidualMode::kNone, 100, 0.05, 0.05f, true);
+  std::printf("near target, final/initial distance: full %.3f replay %.3f none %.3f\n", full, replay, none);
+  EXPECT_LT(full, 0.6);
+  EXPECT_LT(replay, 0.8);
+  EXPECT_GT(none, 2.0 * std::max(full, replay));
 }
 
 }  // namespace
