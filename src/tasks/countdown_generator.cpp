@@ -64,8 +64,8 @@ std::optional<Expression> random_expression(const std::vector<int64_t>& numbers,
 
 bool acceptable(const Rational& value, const GeneratorOptions& options) {
   if (options.integer_targets && !value.is_integer()) return false;
-  if (!options.allow_negative && value.num < 0) return false;
-  return std::fabs(value.to_double()) <= options.max_abs_target;
+  const double v = value.to_double();
+  return v >= options.min_target && v <= options.max_target;
 }
 
 void check(const GeneratorOptions& o) {
@@ -77,6 +77,8 @@ void check(const GeneratorOptions& o) {
                                 std::to_string(o.min_number) + ".." + std::to_string(o.max_number));
   if (o.min_number < 0)
     throw std::invalid_argument("countdown generator: numbers must be >= 0 (an answer cannot write a negative literal)");
+  if (!(o.min_target <= o.max_target))
+    throw std::invalid_argument("countdown generator: need min_target <= max_target");
   if (o.max_attempts < 1) throw std::invalid_argument("countdown generator: max_attempts must be >= 1");
 }
 
@@ -91,10 +93,13 @@ std::vector<CountdownProblem> generate(uint64_t seed, std::size_t count, const G
     CountdownProblem problem;
     problem.id = static_cast<int64_t>(p);
     const int64_t how_many = rng.between(options.min_count, options.max_count);
-    for (int64_t k = 0; k < how_many; ++k)
-      problem.numbers.push_back(rng.between(options.min_number, options.max_number));
-
     for (int attempt = 0; attempt < options.max_attempts && !problem.solution; ++attempt) {
+      // Some draws of numbers reach no target in range (all large, the range small): draw afresh.
+      if (attempt % 100 == 0) {
+        problem.numbers.clear();
+        for (int64_t k = 0; k < how_many; ++k)
+          problem.numbers.push_back(rng.between(options.min_number, options.max_number));
+      }
       const auto expression = random_expression(problem.numbers, rng);
       if (!expression || !acceptable(expression->value, options)) continue;
       problem.target = target_text(expression->value);
@@ -102,8 +107,8 @@ std::vector<CountdownProblem> generate(uint64_t seed, std::size_t count, const G
     }
     if (!problem.solution)
       throw std::runtime_error("countdown generator: no expression over problem " + std::to_string(p) +
-                               "'s numbers met the options in " + std::to_string(options.max_attempts) +
-                               " attempts (seed " + std::to_string(seed) + ")");
+                               " met the target options in " + std::to_string(options.max_attempts) +
+                               " expressions (seed " + std::to_string(seed) + ")");
     problems.push_back(std::move(problem));
   }
   return problems;
