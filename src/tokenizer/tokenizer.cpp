@@ -158,7 +158,11 @@ Tokenizer::Tokenizer(Vocab vocab) : impl_(std::make_unique<Impl>()) {
   }
 
   if (!spm) {
-    m.pre = PreTokenizer(v.pre_regexes.empty() ? pre_tokenizer_patterns(v.pre) : v.pre_regexes);
+    try {
+      m.pre = PreTokenizer(v.pre_regexes.empty() ? pre_tokenizer_patterns(v.pre) : v.pre_regexes);
+    } catch (const std::runtime_error& e) {
+      fail(v, e.what());
+    }
     m.merges.reserve(v.merges.size());
     std::string joined;
     for (size_t r = 0; r < v.merges.size(); ++r) {
