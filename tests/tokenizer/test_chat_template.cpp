@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+
 #include "qes/chat_template.hpp"
 #include "qes/gguf.hpp"
 #include "qes/gguf_vocab.hpp"
@@ -114,6 +116,46 @@ TEST(ChatTemplate, EncodesLlama2WithOneBos) {
   const auto first = tok.encode("[INST] Hi [/INST]", /*add_special=*/false);
   ASSERT_GT(ids.size(), first.size());
   EXPECT_TRUE(std::equal(first.begin(), first.end(), ids.begin() + 1));
+}
+
+}  // namespace
+}  // namespace qes
+
+namespace qes {
+namespace {
+
+// The 2200 Countdown prompts of the QES paper as chat prompts with an open assistant turn:
+// the encoding work of one evaluation pass over the whole set.
+TEST(ChatTemplate, CountdownPromptsEncodeQuickly) {
+  QES_REQUIRE_SHARED_FILE(json, "tokenizer/qwen2-tokenizer.json");
+  QES_REQUIRE_SHARED_FILE(countdown, "countdown.json");
+  const Tokenizer tok(load_hf_tokenizer(json));
+  const auto tmpl = chat_template_for(tok);
+  std::vector<std::vector<ChatMessage>> prompts;
+  for (const auto& problem : nlohmann::json::parse(test::read_all(countdown))) {
+    // context = system text + "Using the numbers ..." + "Let me solve this step by step.\n<think>"
+    const std::string ctx = problem.at("context").get<std::string>();
+    const size_t user = ctx.find("Using the numbers"), answer = ctx.find("Let me solve this step by step.");
+    ASSERT_NE(user, std::string::npos);
+    ASSERT_NE(answer, std::string::npos);
+    prompts.push_back({{"system", ctx.substr(0, user)},
+                       {"user", ctx.substr(user, answer - user)},
+                       {"assistant", ctx.substr(answer)}});
+  }
+  ASSERT_EQ(prompts.size(), 2200u);
+  const TokenId think = *tok.find("<think>");
+  for (int pass = 1; pass <= 2; ++pass) {  // the second pass finds every word in the cache
+    size_t tokens = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (const auto& p : prompts) {
+      const auto ids = encode_chat(tok, tmpl, p, ChatEnding::ContinueLastMessage);
+      ASSERT_EQ(ids.back(), think);
+      tokens += ids.size();
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("[ speed    ] countdown pass %d: %zu prompts, %zu tokens in %.1f ms: %.0f prompts/s, %.2f M tokens/s\n",
+                pass, prompts.size(), tokens, s * 1e3, prompts.size() / s, tokens / s / 1e6);
+  }
 }
 
 }  // namespace
