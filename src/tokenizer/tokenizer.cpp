@@ -157,6 +157,7 @@ Tokenizer::Tokenizer(Vocab vocab) : impl_(std::make_unique<Impl>()) {
     if (id != kNoToken && v.types[id] == TokenType::Control) m.end_of_generation.insert(id);
   }
 
+  if (spm) m.spm_split_words = spm_word_boundaries_hold(v, m.mergeable);
   if (!spm) {
     try {
       m.pre = PreTokenizer(v.pre_regexes.empty() ? pre_tokenizer_patterns(v.pre) : v.pre_regexes);

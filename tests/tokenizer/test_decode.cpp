@@ -206,3 +206,43 @@ TEST(Encode, RandomBytesRoundTrip) {
 
 }  // namespace
 }  // namespace qes
+
+namespace qes {
+namespace {
+
+Vocab tiny_spm(std::vector<std::pair<std::string, float>> normal) {
+  Vocab v;
+  v.model = VocabModel::Spm;
+  v.source = "tiny-spm";
+  v.tokens = {"<unk>", "<s>", "</s>"};
+  v.scores = {0, 0, 0};
+  v.types = {TokenType::Unknown, TokenType::Control, TokenType::Control};
+  for (auto& [text, score] : normal) {
+    v.tokens.push_back(text);
+    v.scores.push_back(score);
+    v.types.push_back(TokenType::Normal);
+  }
+  v.unk = 0;
+  v.bos = 1;
+  v.eos = 2;
+  return v;
+}
+
+// Cutting the text into words before each "▁" is only exact when no token spans such a cut;
+// with a token like "a▁" the whole text must be merged at once.
+TEST(Encode, SpmMergesAcrossWordsWhenTheVocabAllowsIt) {
+  const Tokenizer across(tiny_spm({{"\xE2\x96\x81", -5}, {"a", -5}, {"b", -5}, {"a\xE2\x96\x81", -1},
+                                   {"a\xE2\x96\x81" "b", 0}, {"\xE2\x96\x81" "a", -2}, {"\xE2\x96\x81" "b", -3}}));
+  // "a b" -> "▁a▁b": "a▁" (-1) beats "▁a" (-2), then "a▁b" (0).
+  EXPECT_EQ(across.encode("a b", false), (std::vector<TokenId>{3, 7}));
+  // Without the tokens that cross the cut, word by word: "▁a", "▁b".
+  const Tokenizer words(tiny_spm({{"\xE2\x96\x81", -5}, {"a", -5}, {"b", -5}, {"\xE2\x96\x81" "a", -2},
+                                  {"\xE2\x96\x81" "b", -3}}));
+  EXPECT_EQ(words.encode("a b", false), (std::vector<TokenId>{6, 7}));
+  EXPECT_EQ(words.encode("a b a b", false), (std::vector<TokenId>{6, 7, 6, 7}));
+  // No byte tokens: a character outside the vocabulary becomes <unk> (one per character).
+  EXPECT_EQ(words.encode("a é", false), (std::vector<TokenId>{6, 3, 0}));
+}
+
+}  // namespace
+}  // namespace qes
