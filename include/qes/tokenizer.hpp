@@ -104,13 +104,14 @@ class Tokenizer {
   TokenId bos() const;
   TokenId eos() const;
   TokenType type(TokenId id) const;
-  bool is_special(TokenId id) const;  // Control, UserDefined or Unknown: ends an SPM word
+  bool is_special(TokenId id) const;  // Control, UserDefined or Unknown
   // EOS, EOT and the usual end-of-turn tokens present in the vocab (<|im_end|>, <|endoftext|>...)
   bool is_end_of_generation(TokenId id) const;
   std::optional<TokenId> find(std::string_view token_text) const;
 
+  struct Impl;  // lookup tables and encoders: src/tokenizer/tokenizer_impl.hpp
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
