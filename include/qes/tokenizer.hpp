@@ -115,9 +115,10 @@ class Tokenizer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Turns generated tokens into text as they come: holds back an incomplete UTF-8 sequence until
-// its last byte arrives, replaces bytes that can never become valid UTF-8 with U+FFFD, and drops
-// the leading space of the first word after BOS (or at the start), as llama2.c does.
+// Turns generated tokens into text as they come (the Tokenizer must outlive it and not move):
+// holds back an incomplete UTF-8 sequence until its last byte arrives, replaces bytes that can
+// never become valid UTF-8 with U+FFFD, and drops the leading space of the first word after BOS
+// (or at the start), as llama2.c does.
 class StreamDecoder {
  public:
   // previous: the token before the first one pushed (the prompt's last), as in decode().
