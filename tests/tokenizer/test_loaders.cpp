@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <random>
 
 #include "qes/gguf.hpp"
 #include "qes/gguf_vocab.hpp"
@@ -100,6 +101,33 @@ TEST(HfTokenizerJson, BadFiles) {
   }
 }
 
+// Corrupted files (bytes changed, cut short) load or fail with an exception: never a crash
+// (run under the sanitizer build to check memory errors too).
+TEST(HfTokenizerJson, CorruptedFilesNeverCrash) {
+  std::mt19937 rng(7);
+  const std::string good = kTinyBpe;
+  const std::string alphabet = "{}[]\",:0123456789 -abBPEnulltrue\\";
+  int loaded = 0, rejected = 0;
+  TempFile f("tokenizer.json", good);
+  for (int i = 0; i < 200; ++i) {
+    std::string bad = good;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) bad[rng() % bad.size()] = alphabet[rng() % alphabet.size()];
+    if (i % 4 == 0) bad.resize(rng() % bad.size());
+    std::ofstream(f.path(), std::ios::binary | std::ios::trunc) << bad;
+    try {
+      const Tokenizer tok(load_hf_tokenizer(f.path()));
+      tok.encode("ab ab", false);
+      ++loaded;
+    } catch (const std::exception& e) {
+      EXPECT_NE(std::string(e.what()).find(f.path().string()), std::string::npos) << e.what();
+      ++rejected;
+    }
+  }
+  EXPECT_GT(rejected, 0);
+  std::printf("[ corrupt  ] 200 corrupted tokenizer.json files: %d loaded, %d rejected with an error\n", loaded, rejected);
+}
+
 TEST(HfTokenizerJson, ConfigSuppliesSpecialsAndTemplate) {
   TempFile f("tokenizer.json", kTinyBpe);
   std::ofstream(f.path().parent_path() / "tokenizer_config.json")
@@ -146,6 +174,18 @@ TEST(Llama2cVocab, AgreesWithModelLoaderMetadata) {
   EXPECT_EQ(from_model.tokens, direct.tokens);
   EXPECT_EQ(from_model.scores, direct.scores);
   EXPECT_EQ(from_model.types, direct.types);
+}
+
+TEST(LoadVocabFile, TellsFormatsApart) {
+  QES_REQUIRE_SHARED_FILE(bin, "tok512.bin");
+  QES_REQUIRE_SHARED_FILE(gguf_path, "stories260K-f32.gguf");
+  EXPECT_EQ(load_vocab_file(bin).tokens, load_vocab_file(gguf_path).tokens);
+  EXPECT_EQ(load_vocab_file(bin).source, bin.string());
+  TempFile json("tokenizer.json", std::string("\n  ") + kTinyBpe);
+  EXPECT_EQ(load_vocab_file(json.path()).model, VocabModel::Bpe);
+  TempFile junk("junk.bin", "not a tokenizer");
+  expect_error([&] { load_vocab_file(junk.path()); }, {junk.path().string()});
+  expect_error([] { load_vocab_file("/nonexistent/t.json"); }, {"/nonexistent/t.json", "cannot open"});
 }
 
 TEST(GgufVocab, BadMetadata) {
