@@ -42,6 +42,9 @@ inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 inline VI load_act(const int8_t* p, int) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 inline VI load_codes(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 inline VF expand_scales(const float* s, int) { return _mm256_broadcast_ss(s); }
+inline void store_codes(uint8_t* p, VI v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+inline VF load_f(const float* p) { return _mm256_loadu_ps(p); }
+inline void store_f(float* p, VF v) { _mm256_storeu_ps(p, v); }
 inline VI expand_sums(const int32_t* s, int) { return _mm256_zextsi128_si256(_mm_cvtsi32_si128(s[0])); }
 
 // int32 lanes += sums of 4 adjacent u8*s8 products (w <= 128: no saturation).

@@ -25,6 +25,9 @@ inline VI load_act(const int8_t* p, int n) {
   return n == 2 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(0xffffffffull, p);
 }
 inline VI load_codes(const uint8_t* p) { return _mm512_loadu_si512(p); }
+inline void store_codes(uint8_t* p, VI v) { _mm512_storeu_si512(p, v); }
+inline VF load_f(const float* p) { return _mm512_loadu_ps(p); }
+inline void store_f(float* p, VF v) { _mm512_storeu_ps(p, v); }
 
 // [s0 x8, s1 x8] from two consecutive floats (s1 = 0 when n == 1).
 inline VF expand_scales(const float* s, int n) {

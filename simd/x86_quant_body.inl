@@ -10,7 +10,7 @@
 //   load_act(p, n), load_codes(p), expand_scales(p, n), expand_sums(p, n),
 //   dot(acc, w_u8, x_s8), dot_signed(acc, w_s8, x_s8), to_float, fmadd, mul,
 //   hsum, zero_i, zero_f, set1_i, mullo_i, unpack_nibbles, copy_q8, dot_f32, half_to_float,
-//   expand_halves, load_nibble_blocks, load_byte_blocks, flip_sign_bits
+//   expand_halves, load_nibble_blocks, load_byte_blocks, flip_sign_bits, store_codes, store_f, load_f
 //
 // How a block is computed without touching each weight's offset:
 //   sum_j (c_j - off) * x_j = dot(c, x) - off * sum(x)
@@ -21,6 +21,11 @@
 // per row as cw[i] (m, or -zero*scale) and added at the end as one float dot
 // product with the activations' d*sum.
 //
+// Where a tile's weights come from: DirectSource decodes GGUF blocks into
+// registers (GEMV and small batches, where each block is used by one tile
+// only); ScratchSource reads a row tile that unpack_rows decoded once into a
+// small per-thread buffer (batched GEMM: shared by every batch tile).
+//
 // Weights are read in place from the GGUF layout and each weight block is
 // decoded once per matmul whatever the batch: for more than kBT vectors a
 // tile of kRT rows is first unpacked into a small per-thread buffer (codes as
@@ -29,8 +34,9 @@
 
 struct RowScratch {
   std::vector<uint8_t> codes;  // kRT rows of kpad unpacked codes
-  std::vector<float> dw;       // kRT rows of bpad block scales (zero padded)
+  std::vector<float> dwl;      // kRT rows of block scales expanded to the dot's lanes (8 per block)
   std::vector<float> cw;       // kRT rows of blocks float corrections
+  std::vector<float> dw;       // one row of compact block scales (staging for dwl)
   int64_t blocks = 0, bpad = 0, kpad = 0;
 
   void prepare(int64_t nblocks) {
@@ -39,8 +45,9 @@ struct RowScratch {
     bpad = (nblocks + kBPV - 1) / kBPV * kBPV;
     kpad = bpad * 32;
     codes.assign(static_cast<size_t>(kRT * kpad), 0);
-    dw.assign(static_cast<size_t>(kRT * bpad), 0.0f);
+    dwl.assign(static_cast<size_t>(kRT * bpad * 8), 0.0f);
     cw.assign(static_cast<size_t>(kRT * nblocks), 0.0f);
+    dw.assign(static_cast<size_t>(bpad), 0.0f);
   }
 };
 
@@ -50,77 +57,84 @@ inline float load_half(const uint8_t* p) {
   return half_to_float(h);
 }
 
+inline constexpr int kPrefetchAhead = 1024;
+
+// Decodes GGUF blocks straight into registers.
+template <QType T>
+struct DirectSource {
+  static_assert(T == QType::Q4_0 || T == QType::Q8_0, "types with a float correction use the scratch");
+  static constexpr bool kScalesInMemory = false;
+  static constexpr size_t kStride = T == QType::Q4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
+  const uint8_t* row[kRT];
+  VI codes(int r, int64_t i, int n) const {
+    const uint8_t* b0 = row[r] + i * kStride;
+    const uint8_t* b1 = b0 + kStride;  // only read when n == 2
+    // Rows are streamed once from DRAM: ask for them a little ahead so the
+    // loads do not wait on memory.
+    _mm_prefetch(reinterpret_cast<const char*>(b0) + kPrefetchAhead, _MM_HINT_T0);
+    if constexpr (T == QType::Q4_0) {
+      return load_nibble_blocks(b0 + 2, b1 + 2, n);
+    } else {
+      const VI w = load_byte_blocks(b0 + 2, b1 + 2, n);
+      if constexpr (kVnni) return flip_sign_bits(w);  // signed -> unsigned + 128
+      return w;
+    }
+  }
+  VF scales(int r, int64_t i, int n) const {
+    const uint8_t* b0 = row[r] + i * kStride;
+    return expand_halves(b0, b0 + kStride, n);
+  }
+};
+
+// Rows [r, r+rt) decoded into the scratch: codes as bytes, scales expanded.
 template <QType T>
 void unpack_rows(const QuantMatrix& w, int64_t r, int rt, RowScratch& s) {
   for (int rr = 0; rr < rt; rr++) {
     const uint8_t* row = w.row_ptr(r + rr);
     uint8_t* codes = s.codes.data() + rr * s.kpad;
-    float* dw = s.dw.data() + rr * s.bpad;
-    float* cw = s.cw.data() + rr * s.blocks;
-    for (int64_t i = 0; i < s.blocks; i++) {
-      if constexpr (T == QType::Q4_0) {
-        const uint8_t* blk = row + i * sizeof(BlockQ4_0);
-        dw[i] = load_half(blk);
-        unpack_nibbles(blk + 2, codes + i * 32);
-      } else if constexpr (T == QType::Q4_1) {
-        const uint8_t* blk = row + i * sizeof(BlockQ4_1);
-        dw[i] = load_half(blk);
-        cw[i] = load_half(blk + 2);
-        unpack_nibbles(blk + 4, codes + i * 32);
-      } else if constexpr (T == QType::Q8_0) {
-        const uint8_t* blk = row + i * sizeof(BlockQ8_0);
-        dw[i] = load_half(blk);
-        copy_q8(blk + 2, codes + i * 32, kVnni);
-      } else {
-        const int64_t per_group = block_size(w.type) / 32;
-        const uint8_t* group = row + (i / per_group) * block_bytes(w.type);
-        const float scale = load_half(group);
-        dw[i] = scale;
-        cw[i] = -static_cast<float>(group[2]) * scale;
-        unpack_nibbles(group + sizeof(GroupI4Header) + (i % per_group) * 16, codes + i * 32);
+    float* dwl = s.dwl.data() + rr * s.bpad * 8;
+    if constexpr (T == QType::Q4_0 || T == QType::Q8_0) {
+      // The register decoder, stored: a whole vector of blocks per step.
+      DirectSource<T> src{};
+      src.row[0] = row;
+      for (int64_t i = 0; i < s.blocks; i += kBPV) {
+        const int n = static_cast<int>(std::min<int64_t>(kBPV, s.blocks - i));
+        store_codes(codes + i * 32, src.codes(0, i, n));
+        store_f(dwl + i * 8, src.scales(0, i, n));
+      }
+    } else {
+      float* cw = s.cw.data() + rr * s.blocks;
+      for (int64_t i = 0; i < s.blocks; i++) {
+        if constexpr (T == QType::Q4_1) {
+          const uint8_t* blk = row + i * sizeof(BlockQ4_1);
+          s.dw[i] = load_half(blk);
+          cw[i] = load_half(blk + 2);
+          unpack_nibbles(blk + 4, codes + i * 32);
+        } else {
+          const int64_t per_group = block_size(w.type) / 32;
+          const uint8_t* group = row + (i / per_group) * block_bytes(w.type);
+          const float scale = load_half(group);
+          s.dw[i] = scale;
+          cw[i] = -static_cast<float>(group[2]) * scale;
+          unpack_nibbles(group + sizeof(GroupI4Header) + (i % per_group) * 16, codes + i * 32);
+        }
+      }
+      for (int64_t i = 0; i < s.blocks; i += kBPV) {
+        const int n = static_cast<int>(std::min<int64_t>(kBPV, s.blocks - i));
+        store_f(dwl + i * 8, expand_scales(s.dw.data() + i, n));
       }
     }
   }
 }
 
-// Where a tile's weights come from. Both give, for row r and blocks i..i+n-1,
-// the codes as unsigned (or signed, see kSignedW) bytes and the block scales
-// expanded to the dot product's lanes.
-//  - ScratchSource: rows unpacked once into RowScratch (batched GEMM: the
-//    unpacking is shared by every batch tile).
-//  - DirectSource: decoded straight from the GGUF blocks into registers
-//    (GEMV and small batches, where each block is used by one tile only and a
-//    round trip through memory would cost more than the decoding).
+// Reads a row tile back from the scratch. Scales are re-loaded where used
+// (a memory operand) rather than held in registers: the 4x4 tile needs the
+// registers for its accumulators (holding them spilled).
 struct ScratchSource {
+  static constexpr bool kScalesInMemory = true;
   const RowScratch& s;
-  void load(int r, int64_t i, int n, VI& w, VF& dw) const {
-    w = load_codes(s.codes.data() + r * s.kpad + i * 32);
-    dw = expand_scales(s.dw.data() + r * s.bpad + i, n);
-  }
-};
-
-inline constexpr int kPrefetchAhead = 2048;
-
-template <QType T>
-struct DirectSource {
-  static_assert(T == QType::Q4_0 || T == QType::Q8_0, "types with a float correction use the scratch");
-  static constexpr size_t kStride = T == QType::Q4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
-  const uint8_t* row[kRT];
-  void load(int r, int64_t i, int n, VI& w, VF& dw) const {
-    const uint8_t* b0 = row[r] + i * kStride;
-    const uint8_t* b1 = b0 + kStride;  // only read when n == 2
-    // Rows are streamed once from DRAM: ask for them a little ahead so the
-    // loads below do not wait on memory (the hardware prefetchers alone left
-    // GEMV well short of the read bandwidth).
-    _mm_prefetch(reinterpret_cast<const char*>(b0) + kPrefetchAhead, _MM_HINT_T0);
-    dw = expand_halves(b0, b1, n);
-    if constexpr (T == QType::Q4_0) {
-      w = load_nibble_blocks(b0 + 2, b1 + 2, n);
-    } else {
-      w = load_byte_blocks(b0 + 2, b1 + 2, n);
-      if constexpr (kVnni) w = flip_sign_bits(w);  // signed -> unsigned + 128
-    }
-  }
+  VI codes(int r, int64_t i, int) const { return load_codes(s.codes.data() + r * s.kpad + i * 32); }
+  VF scales(int r, int64_t i, int) const { return load_f(s.dwl.data() + (r * s.bpad + i) * 8); }
 };
 
 // The register tile: RT rows x BT vectors, accumulated over all blocks.
@@ -133,7 +147,10 @@ void tile(const Src& src, const simd::ActView& x, int b0, float (*out)[kBT]) {
   auto step = [&](int64_t i, int n) __attribute__((always_inline)) {
     VI wv[RT];
     VF dwv[RT];
-    for (int r = 0; r < RT; r++) src.load(r, i, n, wv[r], dwv[r]);
+    for (int r = 0; r < RT; r++) {
+      wv[r] = src.codes(r, i, n);
+      if constexpr (!Src::kScalesInMemory) dwv[r] = src.scales(r, i, n);
+    }
     for (int b = 0; b < BT; b++) {
       const int64_t xb = (b0 + b) * x.blocks + i;
       const VI xq = load_act(x.q + xb * 32, n);
@@ -142,7 +159,8 @@ void tile(const Src& src, const simd::ActView& x, int b0, float (*out)[kBT]) {
       if constexpr (kOffset != 0) bias = mullo_i(expand_sums(x.sum + xb, n), neg_off);
       for (int r = 0; r < RT; r++) {
         const VI d = kSignedW ? dot_signed(bias, wv[r], xq) : dot(bias, wv[r], xq);
-        acc[r][b] = fmadd(to_float(d), mul(dwv[r], dx), acc[r][b]);
+        const VF dw = Src::kScalesInMemory ? src.scales(r, i, n) : dwv[r];
+        acc[r][b] = fmadd(to_float(d), mul(dw, dx), acc[r][b]);
       }
     }
   };
