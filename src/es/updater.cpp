@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -54,13 +55,13 @@ inline float round_to_fp16_bounded(float x) {
 // itself changes nothing: beyond the limit round(u) leaves every code range,
 // so Delta = 0 and e = clamp(u) = +-clamp either way. (A separate pass: GCC 12
 // does not vectorize clamp and float->int conversion in one loop.)
-void combine_into_g(uint32_t n, float* __restrict g, const float* __restrict e, float alpha, float gamma) {
+inline void combine_into_g(uint32_t n, float* __restrict g, const float* __restrict e, float alpha, float gamma) {
   for (uint32_t i = 0; i < n; ++i) g[i] = clamp_float(alpha * g[i] + gamma * e[i], -kUpdateLimit, kUpdateLimit);
 }
 
 // One replayed step of the residual dynamics: e only; the codes are current
 // and stay as they are (gating uses them). g holds u on entry, zeros on exit.
-void replay_residual_step(const int16_t* __restrict q, uint32_t n, float* __restrict g, float alpha, float gamma,
+inline void replay_residual_step_body(const int16_t* __restrict q, uint32_t n, float* __restrict g, float alpha, float gamma,
                           float clamp, int lo, int hi, float* __restrict e) {
   combine_into_g(n, g, e, alpha, gamma);
   for (uint32_t i = 0; i < n; ++i) {
@@ -93,7 +94,37 @@ void current_residual_step(int16_t* __restrict q, uint32_t n, float* __restrict 
   }
 }
 
+// The replayed step is the update's hot loop (K steps per tile). On x86-64 an
+// AVX2 copy runs where the CPU has it: the same IEEE operations element by
+// element (no FMA: -ffp-contract=off), so both copies give identical bits.
+void replay_residual_step_portable(const int16_t* q, uint32_t n, float* g, float alpha, float gamma, float clamp,
+                                   int lo, int hi, float* e) {
+  replay_residual_step_body(q, n, g, alpha, gamma, clamp, lo, hi, e);
+}
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) void replay_residual_step_avx2(const int16_t* q, uint32_t n, float* g, float alpha,
+                                                                float gamma, float clamp, int lo, int hi, float* e) {
+  replay_residual_step_body(q, n, g, alpha, gamma, clamp, lo, hi, e);
+}
+#endif
+
+using ReplayStepFn = void (*)(const int16_t*, uint32_t, float*, float, float, float, int, int, float*);
+
+ReplayStepFn best_replay_step() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports("avx2")) return replay_residual_step_avx2;
+#endif
+  return replay_residual_step_portable;
+}
+
+std::atomic<ReplayStepFn> g_replay_step{best_replay_step()};
+
 }  // namespace
+
+bool set_update_simd(bool allow) {
+  g_replay_step.store(allow ? best_replay_step() : replay_residual_step_portable);
+  return g_replay_step.load() != replay_residual_step_portable;
+}
 
 float round_to_fp16(float x) {
   const uint32_t b = float_to_bits(x);
@@ -241,7 +272,7 @@ void Updater::run_tile(const TileRef& ref, const std::vector<WindowStep>& window
     if (ws.current)
       current_residual_step(q, n, g, alpha, gamma, clamp, lo, hi, e, changed, hits);
     else
-      replay_residual_step(q, n, g, alpha, gamma, clamp, lo, hi, e);
+      g_replay_step.load(std::memory_order_relaxed)(q, n, g, alpha, gamma, clamp, lo, hi, e);
   }
 }
 
