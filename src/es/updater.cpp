@@ -225,11 +225,13 @@ void Updater::run_tile(const TileRef& ref, const std::vector<WindowStep>& window
       ws.sampler->sample(perturbation_key(c.run_seed, s.iteration, j, t.id, ref.tile), n, noise);
       const size_t nz = noise.size();
       if (c.mirrored) {
-        for (size_t k = 0; k < nz; ++k) {
+        for (size_t k = 0; k < nz; ++k) {  // same two additions in order, one load and one store
           const uint16_t p = noise.pos[k];
           const int d = noise.val[k];
-          if (in_range(q[p] + d, lo, hi)) g[p] += cp * float(d);
-          if (in_range(q[p] - d, lo, hi)) g[p] += cm * float(-d);
+          float acc = g[p];
+          if (in_range(q[p] + d, lo, hi)) acc += cp * float(d);
+          if (in_range(q[p] - d, lo, hi)) acc += cm * float(-d);
+          g[p] = acc;
         }
       } else {
         for (size_t k = 0; k < nz; ++k) {
