@@ -49,7 +49,7 @@ SparseDelta gated_member_delta(const TrainableSet& set, const NoiseParams& param
                                uint32_t member, uint32_t tensor_index);
 
 // What apply_member changed: enough to restore bit-exactly. Compact (3 bytes
-// per changed code plus 8 per touched tile), grouped by the thread that
+// per changed code plus 12 per touched tile), grouped by the thread that
 // applied it so restore can run in parallel.
 struct PerturbationRecord {
   struct Chunk {

@@ -28,7 +28,7 @@
 //  none: no residual (QuZO-style): Delta = floor(v) + Bernoulli(frac(v)),
 //    v = alpha_t * g, with uniforms from (run seed, kUpdateRounding, t, tensor id,
 //    tile, position); gated like the others.
-// Extra memory: per thread one tile of codes, residual and gradient (~42 KB);
+// Extra memory: per thread one tile of codes, residual, gradient and noise (64 KB);
 // full mode adds the residual store. No full-size float tensor in replay mode.
 #include <chrono>
 #include <cstdint>
