@@ -1,0 +1,12 @@
+#pragma once
+#include <cstddef>
+
+namespace qes {
+
+// Measures sustained memory read bandwidth in GB/s (1e9 bytes/s): `threads`
+// OpenMP threads each stream their share of a `bytes` buffer (default 1 GiB,
+// far larger than any cache) with wide vector loads, best of `repeats` passes.
+// It is the yardstick for the kernels: a GEMV cannot read weights faster.
+double measure_read_bandwidth_gbs(int threads, size_t bytes = size_t{1} << 30, int repeats = 5);
+
+}  // namespace qes
