@@ -68,10 +68,11 @@ std::string add_tokenizer_metadata(gguf::Metadata& meta, const std::filesystem::
   const std::string pre = forced_pre.empty() ? detect_pre(hf, config.arch) : forced_pre;
   add_hf_bpe_tokenizer(meta, json_path.string(), config.vocab_size, config.arch, pre);
 
-  // Special ids: tokenizer_config.json's tokens first (what the tokenizer itself uses),
-  // then config.json's ids; add_hf_bpe_tokenizer already set qwen2's by their text.
+  // Special ids: tokenizer_config.json's tokens first when there is one (what the tokenizer
+  // itself uses), then config.json's ids; add_hf_bpe_tokenizer already set qwen2's by their text.
+  const bool has_tokenizer_config = std::filesystem::exists(dir / "tokenizer_config.json");
   auto set_id = [&](const char* key, TokenId from_tokenizer, int64_t from_config) {
-    const int64_t id = from_tokenizer != kNoToken ? from_tokenizer : from_config;
+    const int64_t id = has_tokenizer_config && from_tokenizer != kNoToken ? from_tokenizer : from_config;
     if (id < 0) return;
     if (id >= static_cast<int64_t>(config.vocab_size))
       throw FormatError(dir.string() + ": " + key + " " + std::to_string(id) + " is outside the vocabulary");
