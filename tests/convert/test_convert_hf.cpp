@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "hf_fixture.hpp"
@@ -312,6 +313,64 @@ TEST(ConvertHf, TensorNames) {
   EXPECT_EQ(gguf_tensor_name("model.layers.01.mlp.up_proj.weight"), "");
   EXPECT_EQ(gguf_tensor_name("model.layers.1.mlp.up_proj"), "");
   EXPECT_EQ(gguf_tensor_name("model.layers.1.self_attn.rotary_emb.inv_freq"), "");
+}
+
+}  // namespace
+}  // namespace qes::test
+
+namespace qes::test {
+namespace {
+
+// Qwen's own tokenizer.json (151k tokens): the pre-tokenizer is detected as qwen2, the
+// ids and template come from tokenizer_config.json, and the GGUF vocabulary encodes
+// llama.cpp's test texts exactly as the tokenizer.json does.
+TEST(ConvertHf, RealQwen2Tokenizer) {
+  const char* env = std::getenv("QES_SHARED_DATA");
+  const std::filesystem::path data = env && *env ? env : QES_SHARED_DATA;
+  const auto tok_dir = data / "tokenizer";
+  if (!std::filesystem::exists(tok_dir / "qwen2-tokenizer.json"))
+    GTEST_SKIP() << "shared test data not found (set QES_SHARED_DATA to ../shared/data)";
+  TempDir dir;
+  TinyShape shape;
+  shape.vocab = 151936;
+  shape.hidden = 32;
+  shape.heads = 2;
+  shape.kv_heads = 1;
+  shape.ffn = 32;
+  shape.layers = 1;
+  std::filesystem::create_directories(dir / "q");
+  write_text(dir / "q" / "config.json", tiny_config_json(shape));
+  auto tensors = tiny_model_tensors(shape);
+  tensors[0] = make_float_tensor("model.embed_tokens.weight", "BF16", {shape.vocab, shape.hidden}, 0);
+  write_file(dir / "q" / "model.safetensors", safetensors_bytes(tensors));
+  std::filesystem::copy_file(tok_dir / "qwen2-tokenizer.json", dir / "q" / "tokenizer.json");
+  std::filesystem::copy_file(tok_dir / "qwen2-tokenizer_config.json", dir / "q" / "tokenizer_config.json");
+
+  const auto r = convert_hf(dir / "q", (dir / "q.gguf").string());
+  EXPECT_EQ(r.pre, "qwen2");
+  const ModelFile m = load_model_file((dir / "q.gguf").string());
+  const auto& md = m.metadata;
+  EXPECT_EQ(md.get_string_array("tokenizer.ggml.tokens").size(), 151936u);
+  EXPECT_EQ(md.get_u32("tokenizer.ggml.eos_token_id"), 151645u);  // tokenizer_config: <|im_end|>
+  EXPECT_EQ(md.get_u32("tokenizer.ggml.padding_token_id"), 151643u);
+  EXPECT_FALSE(md.get_bool("tokenizer.ggml.add_bos_token"));
+  EXPECT_TRUE(contains(md.get_string("tokenizer.chat_template"), "<|im_start|>"));
+
+  const Tokenizer from_gguf(vocab_from_gguf(md));
+  const Tokenizer from_json(load_hf_tokenizer(dir / "q" / "tokenizer.json"));
+  std::ifstream in(tok_dir / "ggml-vocab-qwen2.gguf.inp");
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string sep = "\n__ggml_vocab_test__\n";
+  size_t start = 0, n = 0;
+  while (start < all.size()) {
+    size_t end = all.find(sep, start);
+    if (end == std::string::npos) end = all.size();
+    const std::string text = all.substr(start, end - start);
+    EXPECT_EQ(from_gguf.encode(text, false, true), from_json.encode(text, false, true)) << text;
+    ++n;
+    start = end + sep.size();
+  }
+  EXPECT_GT(n, 20u);
 }
 
 }  // namespace
