@@ -570,7 +570,7 @@ def main():
         return x.to(device), att.to(device), lab.to(device)
 
     # 3. Training with periodic greedy evaluation.
-    history, candidates = [], []
+    history = []
     best = None  # (distance to target, step, state_dict, eval)
     above = 0
     t_train = time.time()
@@ -651,6 +651,7 @@ def main():
         "vocab_size": vocab_size,
         "chosen_step": chosen_step,
         "chosen_validation": {k: v for k, v in chosen_eval.items() if k != "samples"},
+        "validation_samples": chosen_eval.get("samples", []),
         "test": final,
         "history": history,
         "train_seconds": train_seconds,
