@@ -125,7 +125,10 @@ size_t verify_tokenizer_check(const gguf::Metadata& meta, const std::filesystem:
       while (at < got.size() && at < expected.size() && got[at] == expected[at]) ++at;
       auto show = [&](const std::vector<TokenId>& ids) {
         std::string s;
-        for (size_t k = at; k < ids.size() && k < at + 6; ++k) s += (s.empty() ? "" : " ") + std::to_string(ids[k]);
+        for (size_t k = at; k < ids.size() && k < at + 6; ++k) {
+          if (!s.empty()) s += ' ';
+          s += std::to_string(ids[k]);
+        }
         return s.empty() ? std::string("(end)") : s;
       };
       throw FormatError(file + ": entry " + std::to_string(i) + ": the GGUF vocabulary encodes the text differently at token " +

@@ -55,11 +55,17 @@ std::vector<uint8_t> safetensors_bytes(const std::vector<StTensor>& tensors) {
   }
   std::string h = header.dump();
   while ((8 + h.size()) % 8) h += ' ';  // as safetensors pads it
-  std::vector<uint8_t> out(8);
-  const uint64_t n = h.size();
+  std::vector<uint8_t> data;
+  for (const auto& t : tensors) data.insert(data.end(), t.bytes.begin(), t.bytes.end());
+  return frame_safetensors(h, data);
+}
+
+std::vector<uint8_t> frame_safetensors(const std::string& header, const std::vector<uint8_t>& data) {
+  std::vector<uint8_t> out(8 + header.size() + data.size());
+  const uint64_t n = header.size();
   for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(n >> (8 * i));
-  out.insert(out.end(), h.begin(), h.end());
-  for (const auto& t : tensors) out.insert(out.end(), t.bytes.begin(), t.bytes.end());
+  if (!header.empty()) std::memcpy(out.data() + 8, header.data(), header.size());
+  if (!data.empty()) std::memcpy(out.data() + 8 + header.size(), data.data(), data.size());
   return out;
 }
 

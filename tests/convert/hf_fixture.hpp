@@ -35,6 +35,8 @@ float fixture_value(int k, int64_t i);
 
 StTensor make_float_tensor(const std::string& name, const std::string& dtype, std::vector<int64_t> shape, int k);
 
+// A file's bytes from its header text and data: u64 little-endian length, header, data.
+std::vector<uint8_t> frame_safetensors(const std::string& header, const std::vector<uint8_t>& data = {});
 // The file's bytes: u64 header length, JSON header (tensors in order), data.
 std::vector<uint8_t> safetensors_bytes(const std::vector<StTensor>& tensors);
 void write_file(const std::filesystem::path& path, const std::vector<uint8_t>& bytes);

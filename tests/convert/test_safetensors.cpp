@@ -106,25 +106,11 @@ TEST(Safetensors, BadFilesGiveClearErrors) {
   write_file(dir / "shape.safetensors", safetensors_bytes({mismatch}));
   expect_open_error(dir / "shape.safetensors", "tensor 'w': shape [4, 9] of F32 needs 144 bytes, but data_offsets [0,128] give 128");
 
-  StTensor negative = make_float_tensor("w", "F32", {4, 8}, 0);
-  write_text(dir / "neg.safetensors", "");
-  {
-    std::string h = R"({"w":{"dtype":"F32","shape":[-4,8],"data_offsets":[0,128]}})";
-    std::vector<uint8_t> b(8);
-    for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(h.size() >> (8 * i));
-    b.insert(b.end(), h.begin(), h.end());
-    b.insert(b.end(), negative.bytes.begin(), negative.bytes.end());
-    write_file(dir / "neg.safetensors", b);
-  }
+  write_file(dir / "neg.safetensors", frame_safetensors(R"({"w":{"dtype":"F32","shape":[-4,8],"data_offsets":[0,128]}})",
+                                                        make_float_tensor("w", "F32", {4, 8}, 0).bytes));
   expect_open_error(dir / "neg.safetensors", "is not a list of non-negative integers");
 
-  {
-    std::string h = R"({"w":{"dtype":"F32","shape":[4,8]}})";
-    std::vector<uint8_t> b(8);
-    for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(h.size() >> (8 * i));
-    b.insert(b.end(), h.begin(), h.end());
-    write_file(dir / "nooffsets.safetensors", b);
-  }
+  write_file(dir / "nooffsets.safetensors", frame_safetensors(R"({"w":{"dtype":"F32","shape":[4,8]}})"));
   expect_open_error(dir / "nooffsets.safetensors", "data_offsets");
 
   // A dtype safetensors has but qes does not convert: the file opens, reading floats fails.
