@@ -71,6 +71,14 @@ struct RandomModelOptions {
   std::string tokenizer_json;
 };
 
+// tokenizer.ggml.* (model "gpt2", pre-tokenizer `pre`, tokens, token types, merges) from a
+// Hugging Face byte-level BPE tokenizer.json, padded to `n_vocab` tokens with "[PAD<id>]" as
+// llama.cpp's converter does. For arch "qwen2" also the special ids (<|endoftext|> begins and
+// pads, <|im_end|> ends, looked up by text) and add_bos_token = false. Throws FormatError
+// naming the file on malformed input or a token id outside n_vocab.
+void add_hf_bpe_tokenizer(gguf::Metadata& meta, const std::string& tokenizer_json, uint32_t n_vocab,
+                          const std::string& arch, const std::string& pre);
+
 // Writes a model with exactly the tensor names, shapes and metadata of `shape`
 // and random weights, generated and quantized row by row (never the whole float
 // model in memory). Same seed -> same file.

@@ -76,9 +76,12 @@ std::vector<PlannedTensor> plan_tensors(const ModelShape& s) {
   return t;
 }
 
+}  // namespace
+
 // tokenizer.ggml.* from a Hugging Face byte-level BPE tokenizer.json, padded to
 // the model's vocabulary size with "[PAD<id>]" entries as llama.cpp's converter does.
-void add_bpe_tokenizer(gguf::Metadata& m, const ModelShape& s, const std::string& path) {
+void add_hf_bpe_tokenizer(gguf::Metadata& m, const std::string& path, uint32_t n_vocab, const std::string& arch,
+                          const std::string& pre) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": cannot open tokenizer.json");
   nlohmann::json j;
@@ -87,14 +90,15 @@ void add_bpe_tokenizer(gguf::Metadata& m, const ModelShape& s, const std::string
   } catch (const std::exception& ex) {
     throw gguf::FormatError(path + ": not valid JSON: " + ex.what());
   }
+  std::vector<std::string> tokens(n_vocab);
   try {
     const auto& model = j.at("model");
-    std::vector<std::string> tokens(s.n_vocab);
-    std::vector<int32_t> types(s.n_vocab, 4);  // USER_DEFINED for padding
-    std::vector<bool> seen(s.n_vocab, false);
+    std::vector<int32_t> types(n_vocab, 4);  // USER_DEFINED for padding
+    std::vector<bool> seen(n_vocab, false);
     auto put = [&](const std::string& text, int64_t id, int32_t type) {
-      if (id < 0 || id >= static_cast<int64_t>(s.n_vocab))
-        throw gguf::FormatError(path + ": token id " + std::to_string(id) + " is outside the vocabulary of " + s.name);
+      if (id < 0 || id >= static_cast<int64_t>(n_vocab))
+        throw gguf::FormatError(path + ": token id " + std::to_string(id) + " is outside the model's vocabulary of " +
+                                std::to_string(n_vocab) + " tokens");
       tokens[id] = text;
       types[id] = type;
       seen[id] = true;
@@ -102,7 +106,7 @@ void add_bpe_tokenizer(gguf::Metadata& m, const ModelShape& s, const std::string
     for (const auto& [text, id] : model.at("vocab").items()) put(text, id.get<int64_t>(), 1);
     if (j.contains("added_tokens"))
       for (const auto& a : j.at("added_tokens")) put(a.at("content"), a.at("id").get<int64_t>(), a.value("special", false) ? 3 : 4);
-    for (uint32_t i = 0; i < s.n_vocab; ++i)
+    for (uint32_t i = 0; i < n_vocab; ++i)
       if (!seen[i]) tokens[i] = "[PAD" + std::to_string(i) + "]";
     std::vector<std::string> merges;
     for (const auto& mg : model.at("merges")) {
@@ -110,23 +114,31 @@ void add_bpe_tokenizer(gguf::Metadata& m, const ModelShape& s, const std::string
       else merges.push_back(mg.at(0).get<std::string>() + " " + mg.at(1).get<std::string>());
     }
     m.set("tokenizer.ggml.model", "gpt2");
-    m.set("tokenizer.ggml.pre", s.arch == "qwen2" ? "qwen2" : "default");
+    m.set("tokenizer.ggml.pre", pre);
     m.set("tokenizer.ggml.tokens", gguf::make_string_array(tokens));
     m.set("tokenizer.ggml.token_type", gguf::make_i32_array(types));
     m.set("tokenizer.ggml.merges", gguf::make_string_array(merges));
   } catch (const nlohmann::json::exception& ex) {
     throw gguf::FormatError(path + ": unexpected tokenizer.json layout: " + ex.what());
   }
-  if (s.arch == "qwen2") {
-    // Qwen2.5(-Instruct): <|endoftext|> = 151643 pads and begins, <|im_end|> = 151645 ends.
-    m.set("tokenizer.ggml.eos_token_id", uint32_t{151645});
-    m.set("tokenizer.ggml.padding_token_id", uint32_t{151643});
-    m.set("tokenizer.ggml.bos_token_id", uint32_t{151643});
+  if (arch == "qwen2") {
+    // Qwen2.5(-Instruct): <|endoftext|> pads and begins, <|im_end|> ends (151643 and 151645
+    // in Qwen's own vocabulary; looked up by text so that smaller vocabularies work too).
+    auto id_of = [&](std::string_view text) -> int64_t {
+      for (uint32_t i = 0; i < n_vocab; ++i)
+        if (tokens[i] == text) return i;
+      return -1;
+    };
+    const int64_t end_of_text = id_of("<|endoftext|>"), im_end = id_of("<|im_end|>");
+    if (im_end >= 0 || end_of_text >= 0)
+      m.set("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(im_end >= 0 ? im_end : end_of_text));
+    if (end_of_text >= 0) {
+      m.set("tokenizer.ggml.padding_token_id", static_cast<uint32_t>(end_of_text));
+      m.set("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(end_of_text));
+    }
     m.set("tokenizer.ggml.add_bos_token", false);
   }
 }
-
-}  // namespace
 
 const std::vector<ModelShape>& known_model_shapes() { return kShapes; }
 
@@ -158,7 +170,8 @@ std::vector<TensorDecision> write_random_model(const ModelShape& s, const std::s
   }
   m.set("general.file_type", llama_file_type(options.quant.type));
   m.set("general.quantization_version", uint32_t{2});
-  if (!options.tokenizer_json.empty()) add_bpe_tokenizer(m, s, options.tokenizer_json);
+  if (!options.tokenizer_json.empty())
+    add_hf_bpe_tokenizer(m, options.tokenizer_json, s.n_vocab, s.arch, s.arch == "qwen2" ? "qwen2" : "default");
 
   std::vector<TensorDecision> decisions;
   std::vector<gguf::OutTensor> out;
