@@ -1,0 +1,44 @@
+#pragma once
+// The float-op table one ISA fills (simd/float_ops_<isa>.cpp), the scalar
+// reference's table (simd/float_ops_ref.cpp) and the list of compiled variants
+// that the dispatch (simd/float_ops_dispatch.cpp) and the tests walk.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "qes/float_ops.hpp"
+
+namespace qes::simd {
+
+struct FloatOps {
+  const char* isa;  // "scalar", "avx2", "avx512", "neon"
+  void (*rmsnorm)(float* out, const float* x, const float* weight, size_t n, float eps);
+  void (*rope_apply)(float* x, int n_heads, int head_dim, int rot_dim, const float* cos,
+                     const float* sin, ops::RopeStyle style);
+  void (*softmax)(float* x, size_t n);
+  void (*silu_mul)(float* out, const float* a, const float* b, size_t n);
+  void (*attn_scores_f32)(float* scores, const float* q, const float* k, size_t stride,
+                          size_t n_keys, size_t head_dim, float scale);
+  void (*attn_scores_f16)(float* scores, const float* q, const uint16_t* k, size_t stride,
+                          size_t n_keys, size_t head_dim, float scale);
+  void (*attn_weighted_sum_f32)(float* out, const float* w, const float* v, size_t stride,
+                                size_t n_keys, size_t head_dim);
+  void (*attn_weighted_sum_f16)(float* out, const float* w, const uint16_t* v, size_t stride,
+                                size_t n_keys, size_t head_dim);
+  void (*f16_to_f32)(float* out, const uint16_t* in, size_t n);
+};
+
+// The scalar reference; the oracle of tests/floatops.
+extern const FloatOps kFloatOpsScalar;
+
+struct FloatOpsVariant {
+  const FloatOps* ops;
+  bool (*cpu_supports)();  // the running CPU (and OS) can execute it
+};
+// Every variant compiled into this binary, best last; scalar first.
+std::span<const FloatOpsVariant> float_ops_variants();
+
+// The table in use: the best supported variant, or the one QES_ISA names.
+const FloatOps& float_ops();
+
+}  // namespace qes::simd
