@@ -84,8 +84,9 @@ void Tokenizer::Impl::bpe_encode_word(std::string_view word, std::vector<TokenId
   auto consider = [&](int left, int right) {
     if (left < 0 || right < 0) return;
     const TokenId l = symbols[left].id, r = symbols[right].id;
-    auto it = merges.find(token_pair_key(l, r));
-    if (it != merges.end()) queue.push({it->second.rank, left, right, l, r, it->second.result});
+    if (const BpeMerge* m = merges.find(token_pair_key(l, r))) {
+      queue.push({m->rank, left, right, l, r, m->result});
+    }
   };
   for (int i = 1; i < static_cast<int>(symbols.size()); ++i) consider(i - 1, i);
 

@@ -17,9 +17,14 @@ namespace {
 using json = nlohmann::json;
 
 std::string read_file(const std::filesystem::path& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw std::runtime_error(path.string() + ": cannot open the " + what);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string data(static_cast<size_t>(in.tellg()), '\0');
+  in.seekg(0);
+  if (!in.read(data.data(), static_cast<std::streamsize>(data.size()))) {
+    throw std::runtime_error(path.string() + ": cannot read the " + what);
+  }
+  return data;
 }
 
 class TokenizerJsonHandler {

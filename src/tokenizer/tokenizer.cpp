@@ -100,8 +100,7 @@ Tokenizer::Tokenizer(Vocab vocab) : impl_(std::make_unique<Impl>()) {
   const size_t n = v.tokens.size();
   const bool spm = v.model == VocabModel::Spm;
 
-  m.ids.reserve(n);
-  for (size_t i = 0; i < n; ++i) m.ids[v.tokens[i]] = static_cast<TokenId>(i);  // last one wins
+  m.ids.build(v.tokens);
 
   m.pieces.resize(n);
   m.special.resize(n);
@@ -172,7 +171,7 @@ Tokenizer::Tokenizer(Vocab vocab) : impl_(std::make_unique<Impl>()) {
         fail(v, "merge " + std::to_string(r) + " '" + a + " " + b + "': '" + missing +
                     "' is not a token");
       }
-      m.merges.try_emplace(token_pair_key(left, right), BpeMerge{static_cast<int32_t>(r), result});
+      m.merges.insert(token_pair_key(left, right), BpeMerge{static_cast<int32_t>(r), result});
     }
   }
 }

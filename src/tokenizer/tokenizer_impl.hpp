@@ -10,17 +10,18 @@
 #include <unordered_set>
 #include <vector>
 
+#include "flat_maps.hpp"
 #include "pretokenizer.hpp"
 #include "qes/tokenizer.hpp"
 
 namespace qes {
 
-// std::string keys looked up by string_view without building a string.
+// std::string keys looked up by string_view without building a string. (Not noexcept, so that
+// libstdc++ caches each node's hash instead of rehashing strings while walking a bucket.)
 struct StringHash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
-using TokenIdMap = std::unordered_map<std::string, TokenId, StringHash, std::equal_to<>>;
 
 // A BPE merge of two adjacent tokens: its rank (lower merges first) and the resulting token.
 struct BpeMerge {
@@ -47,7 +48,7 @@ class WordCache {
 
 struct Tokenizer::Impl {
   Vocab vocab;
-  TokenIdMap ids;                      // token text -> id
+  TokenIndex ids;                      // token text -> id
   std::vector<std::string> pieces;     // decoded bytes per token ("" for control tokens)
   std::vector<bool> special;           // Control, UserDefined or Unknown
   std::vector<bool> mergeable;         // SPM: may result from merging text (not control/byte)
@@ -64,13 +65,12 @@ struct Tokenizer::Impl {
   bool has_specials = false;
 
   // BPE
-  std::unordered_map<uint64_t, BpeMerge> merges;
+  U64Map<BpeMerge> merges;             // token_pair_key(left, right) -> merge
   PreTokenizer pre{{}};
   mutable WordCache word_cache;  // a cache: filled by const encode
 
   TokenId lookup(std::string_view text) const {
-    auto it = ids.find(text);
-    return it == ids.end() ? kNoToken : it->second;
+    return ids.find(text);
   }
 
   // Encoders of one piece of raw text (no special tokens inside).
