@@ -1,0 +1,132 @@
+// `qes quantize`: float GGUF / llama2.c model -> Q4_0 / Q4_1 / Q8_0 GGUF.
+#include "qes/quantize_model.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "qes/gguf.hpp"
+
+namespace qes {
+namespace {
+
+bool is_float_type(uint32_t t) {
+  return t == static_cast<uint32_t>(DType::F32) || t == static_cast<uint32_t>(DType::F16) ||
+         t == static_cast<uint32_t>(DType::BF16);
+}
+
+bool is_target_type(DType t) { return t == DType::Q4_0 || t == DType::Q4_1 || t == DType::Q8_0; }
+
+// One source row (F32/F16/BF16) as floats.
+void row_to_f32(uint32_t type, const uint8_t* src, int64_t cols, float* dst) {
+  if (type == static_cast<uint32_t>(DType::F32)) {
+    std::memcpy(dst, src, static_cast<size_t>(cols) * 4);
+    return;
+  }
+  for (int64_t i = 0; i < cols; ++i) {
+    uint16_t h;
+    std::memcpy(&h, src + 2 * i, 2);
+    dst[i] = type == static_cast<uint32_t>(DType::F16) ? fp16_to_fp32(h) : bf16_to_fp32(h);
+  }
+}
+
+// Emits `rows` converted rows in chunks of about 4 MiB, converting rows of a
+// chunk in parallel. `make_row(r, floats)` fills row r's floats.
+template <class MakeRow>
+void emit_rows(DType to, int64_t rows, int64_t cols, const gguf::EmitBytes& emit, MakeRow make_row) {
+  const size_t out_row = row_bytes(to, cols);
+  const int64_t chunk = std::max<int64_t>(1, static_cast<int64_t>((size_t{4} << 20) / std::max<size_t>(out_row, 1)));
+  std::vector<uint8_t> out(static_cast<size_t>(std::min(chunk, rows)) * out_row);
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    const int64_t n = std::min(chunk, rows - r0);
+#pragma omp parallel
+    {
+      std::vector<float> tmp(static_cast<size_t>(cols));
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < n; ++i) {
+        make_row(r0 + i, tmp.data());
+        quantize_row(to, tmp.data(), out.data() + static_cast<size_t>(i) * out_row, cols);
+      }
+    }
+    emit(out.data(), static_cast<size_t>(n) * out_row);
+  }
+}
+
+}  // namespace
+
+uint32_t llama_file_type(DType t) {
+  switch (t) {
+    case DType::F32: return 0;   // LLAMA_FTYPE_ALL_F32
+    case DType::F16: return 1;   // LLAMA_FTYPE_MOSTLY_F16
+    case DType::Q4_0: return 2;  // LLAMA_FTYPE_MOSTLY_Q4_0
+    case DType::Q4_1: return 3;  // LLAMA_FTYPE_MOSTLY_Q4_1
+    case DType::Q8_0: return 7;  // LLAMA_FTYPE_MOSTLY_Q8_0
+    case DType::BF16: return 32; // LLAMA_FTYPE_MOSTLY_BF16
+    default: throw std::invalid_argument("no llama.cpp file type for " + std::string(dtype_name(t)));
+  }
+}
+
+TensorDecision choose_tensor_type(const TensorView& t, const QuantizeOptions& options, bool tied_output) {
+  TensorDecision d{t.name, t.type, DType::F32, ""};
+  if (!is_float_type(t.type)) {
+    if (!t.supported()) t.dtype();  // throws "unsupported tensor type X in tensor Y of file Z"
+    throw gguf::FormatError(t.file + ": tensor '" + t.name + "' is already " + gguf::ggml_type_name(t.type) +
+                            "; qes quantize takes F32, F16 or BF16 input");
+  }
+  const int n_dims = static_cast<int>(t.dims.size());
+  if (n_dims < 2) {
+    d.to = DType::F32;
+    d.reason = "1-D (norm or bias): F32";
+    return d;
+  }
+  if (t.cols() % kBlock != 0) {
+    d.to = static_cast<DType>(t.type);
+    d.reason = "row length " + std::to_string(t.cols()) + " is not a multiple of 32: kept " +
+               std::string(dtype_name(d.to));
+    return d;
+  }
+  const bool is_output = t.name == "output.weight" || (tied_output && t.name == "token_embd.weight");
+  if (is_output && !options.pure && options.type != DType::Q8_0) {
+    d.to = DType::Q8_0;
+    d.reason = "output projection: q8_0 (llama.cpp uses q6_K here)";
+    return d;
+  }
+  d.to = options.type;
+  d.reason = "quantized";
+  return d;
+}
+
+std::vector<TensorDecision> quantize_model(const ModelFile& in, const std::string& out_path,
+                                           const QuantizeOptions& options) {
+  if (!is_target_type(options.type))
+    throw std::invalid_argument("quantize: target type must be q4_0, q4_1 or q8_0, not " +
+                                std::string(dtype_name(options.type)));
+  const bool tied = in.find("token_embd.weight") && !in.find("output.weight");
+  std::vector<TensorDecision> decisions;
+  std::vector<gguf::OutTensor> out;
+  for (const auto& t : in.tensors) {
+    TensorDecision d = choose_tensor_type(t, options, tied);
+    gguf::OutTensor o{t.name, static_cast<uint32_t>(d.to), t.dims, nullptr, {}};
+    if (static_cast<uint32_t>(d.to) == t.type) {
+      o.data = t.data;  // unchanged: copy the bytes
+    } else {
+      const TensorView* src = &t;
+      const DType to = d.to;
+      o.produce = [src, to](const gguf::EmitBytes& emit) {
+        const int64_t cols = src->cols();
+        const size_t in_row = row_bytes(static_cast<DType>(src->type), cols);
+        const auto* base = static_cast<const uint8_t*>(src->data);
+        emit_rows(to, src->rows(), cols, emit,
+                  [&](int64_t r, float* row) { row_to_f32(src->type, base + static_cast<size_t>(r) * in_row, cols, row); });
+      };
+    }
+    out.push_back(std::move(o));
+    decisions.push_back(std::move(d));
+  }
+  gguf::Metadata meta = in.metadata;
+  meta.set("general.file_type", llama_file_type(options.type));
+  meta.set("general.quantization_version", uint32_t{2});  // GGML_QNT_VERSION
+  gguf::write_gguf(out_path, meta, out);
+  return decisions;
+}
+
+}  // namespace qes
