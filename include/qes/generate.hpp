@@ -70,12 +70,12 @@ struct GenerationStats {
 };
 
 // Turns token ids into bytes, for texts and stop strings. The tokenizer adapts
-// to it (see tokenizer_decoder() in generate_text.hpp), so the generator does
+// to it (TokenizerDecoder in generate_text.hpp), so the generator does
 // not depend on a tokenizer implementation.
 class TokenDecoder {
  public:
   virtual ~TokenDecoder() = default;
-  // The bytes `token` adds after `previous` (-1 at the start of the generated text).
+  // The bytes `token` adds after `previous` (the last prompt token for the first generated one).
   virtual std::string piece(int32_t previous, int32_t token) const = 0;
 };
 

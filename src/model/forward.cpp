@@ -1,6 +1,7 @@
 #include "forward.hpp"
 
 #include "ops.hpp"
+#include "qes/float_ops.hpp"
 
 #include <omp.h>
 
@@ -26,49 +27,19 @@ ForwardPass::ForwardPass(const Model& model, KvCache& cache, int max_rows, int m
   hb2_.resize(r * cfg_.ffn_dim);
   logit_in_.resize(static_cast<size_t>(max_logit_rows) * cfg_.dim);
 
-  // RoPE angles: theta_i = pos * base^(-2i/rope_dim), in float as llama2.c and
-  // Hugging Face compute them, so greedy continuations match theirs.
+  // RoPE cos/sin for every position of a slot, computed once.
   const int half = cfg_.rope_dim / 2;
   const size_t ctx = static_cast<size_t>(cache.context());
   rope_cos_.resize(ctx * half);
   rope_sin_.resize(ctx * half);
-  for (int i = 0; i < half; i++) {
-    const float freq = 1.0f / std::pow(cfg_.rope_base, static_cast<float>(2 * i) / static_cast<float>(cfg_.rope_dim));
-    for (size_t p = 0; p < ctx; p++) {
-      const float angle = static_cast<float>(p) * freq;
-      rope_cos_[p * half + i] = std::cos(angle);
-      rope_sin_[p * half + i] = std::sin(angle);
-    }
-  }
+  for (size_t p = 0; p < ctx; p++)
+    ops::rope_angles(&rope_cos_[p * half], &rope_sin_[p * half], cfg_.rope_dim, static_cast<int64_t>(p), cfg_.rope_base);
 }
 
 size_t ForwardPass::buffer_bytes() const {
   const size_t floats = x_.size() + xb_.size() + q_.size() + k_.size() + v_.size() + att_.size() + hb_.size() +
                         hb2_.size() + logit_in_.size() + rope_cos_.size() + rope_sin_.size() + scores_.size();
   return floats * sizeof(float);
-}
-
-// Softmax attention of each (row, head) over its slot's positions 0..pos, in a
-// fixed order, so a row's result never depends on the other rows or threads.
-template <typename KvT>
-static void attend_one(const float* q, const KvT* keys, const KvT* values, int pos, int head_dim, int kv_stride,
-                       float scale, float* scores, float* out) {
-  for (int t = 0; t <= pos; t++) {
-    float s;
-    if constexpr (std::is_same_v<KvT, uint16_t>)
-      s = mops::dot_f16(q, keys + static_cast<size_t>(t) * kv_stride, head_dim);
-    else
-      s = mops::dot_f32(q, keys + static_cast<size_t>(t) * kv_stride, head_dim);
-    scores[t] = s * scale;
-  }
-  mops::softmax(scores, pos + 1);
-  std::memset(out, 0, sizeof(float) * head_dim);
-  for (int t = 0; t <= pos; t++) {
-    if constexpr (std::is_same_v<KvT, uint16_t>)
-      mops::axpy_f16(out, scores[t], values + static_cast<size_t>(t) * kv_stride, head_dim);
-    else
-      mops::axpy_f32(out, scores[t], values + static_cast<size_t>(t) * kv_stride, head_dim);
-  }
 }
 
 void ForwardPass::attention(std::span<const StepRow> rows, int layer) {
@@ -87,8 +58,9 @@ void ForwardPass::attention(std::span<const StepRow> rows, int layer) {
     const float* kr = &k_[static_cast<size_t>(r) * kv_dim];
     const float* vr = &v_[static_cast<size_t>(r) * kv_dim];
     if (f16) {
-      mops::f32_to_f16(kr, static_cast<uint16_t*>(cache_.keys(layer, row.slot)) + off, kv_dim);
-      mops::f32_to_f16(vr, static_cast<uint16_t*>(cache_.values(layer, row.slot)) + off, kv_dim);
+      uint16_t* kd = static_cast<uint16_t*>(cache_.keys(layer, row.slot)) + off;
+      uint16_t* vd = static_cast<uint16_t*>(cache_.values(layer, row.slot)) + off;
+      for (int i = 0; i < kv_dim; i++) kd[i] = fp32_to_fp16(kr[i]), vd[i] = fp32_to_fp16(vr[i]);
     } else {
       std::memcpy(static_cast<float*>(cache_.keys(layer, row.slot)) + off, kr, sizeof(float) * kv_dim);
       std::memcpy(static_cast<float*>(cache_.values(layer, row.slot)) + off, vr, sizeof(float) * kv_dim);
@@ -104,14 +76,17 @@ void ForwardPass::attention(std::span<const StepRow> rows, int layer) {
     const float* q = &q_[static_cast<size_t>(r) * q_dim + static_cast<size_t>(h) * hd];
     float* out = &att_[static_cast<size_t>(r) * q_dim + static_cast<size_t>(h) * hd];
     const size_t kv_off = static_cast<size_t>(h / group) * hd;
+    // Softmax attention over the slot's positions 0..pos, in a fixed order, so
+    // a row's result never depends on the other rows or on the threads.
+    const size_t n_keys = static_cast<size_t>(row.pos) + 1;
     if (f16) {
-      attend_one(q, static_cast<const uint16_t*>(cache_.keys(layer, row.slot)) + kv_off,
-                 static_cast<const uint16_t*>(cache_.values(layer, row.slot)) + kv_off, row.pos, hd, kv_dim, scale,
-                 scores, out);
+      ops::attn_scores(scores, q, static_cast<const uint16_t*>(cache_.keys(layer, row.slot)) + kv_off, kv_dim, n_keys, hd, scale);
+      ops::softmax(scores, n_keys);
+      ops::attn_weighted_sum(out, scores, static_cast<const uint16_t*>(cache_.values(layer, row.slot)) + kv_off, kv_dim, n_keys, hd);
     } else {
-      attend_one(q, static_cast<const float*>(cache_.keys(layer, row.slot)) + kv_off,
-                 static_cast<const float*>(cache_.values(layer, row.slot)) + kv_off, row.pos, hd, kv_dim, scale,
-                 scores, out);
+      ops::attn_scores(scores, q, static_cast<const float*>(cache_.keys(layer, row.slot)) + kv_off, kv_dim, n_keys, hd, scale);
+      ops::softmax(scores, n_keys);
+      ops::attn_weighted_sum(out, scores, static_cast<const float*>(cache_.values(layer, row.slot)) + kv_off, kv_dim, n_keys, hd);
     }
   }
 }
@@ -137,7 +112,7 @@ void ForwardPass::run(std::span<const StepRow> rows, float* logits) {
     const LayerWeights& lw = w.layers[l];
 #pragma omp parallel for schedule(static) if (n > 8)
     for (int r = 0; r < n; r++)
-      mops::rmsnorm(&xb_[static_cast<size_t>(r) * dim], &x_[static_cast<size_t>(r) * dim], lw.attn_norm.data(), dim,
+      ops::rmsnorm(&xb_[static_cast<size_t>(r) * dim], &x_[static_cast<size_t>(r) * dim], lw.attn_norm.data(), dim,
                    cfg_.rms_eps);
 
     mops::linear(lw.wq, xb_.data(), n, q_.data());
@@ -156,8 +131,9 @@ void ForwardPass::run(std::span<const StepRow> rows, float* logits) {
       }
       const float* c = &rope_cos_[static_cast<size_t>(rows[r].pos) * half];
       const float* s = &rope_sin_[static_cast<size_t>(rows[r].pos) * half];
-      for (int h = 0; h < cfg_.n_heads; h++) mops::rope(q + h * hd, cfg_.rope_dim, c, s, cfg_.rope_style);
-      for (int h = 0; h < cfg_.n_kv_heads; h++) mops::rope(k + h * hd, cfg_.rope_dim, c, s, cfg_.rope_style);
+      const auto style = cfg_.rope_style == RopeStyle::Interleaved ? ops::RopeStyle::Interleaved : ops::RopeStyle::HalfSplit;
+      ops::rope_apply(q, cfg_.n_heads, hd, cfg_.rope_dim, c, s, style);
+      ops::rope_apply(k, cfg_.n_kv_heads, hd, cfg_.rope_dim, c, s, style);
     }
 
     attention(rows, l);
@@ -168,14 +144,14 @@ void ForwardPass::run(std::span<const StepRow> rows, float* logits) {
       float* x = &x_[static_cast<size_t>(r) * dim];
       float* xb = &xb_[static_cast<size_t>(r) * dim];
       for (int i = 0; i < dim; i++) x[i] += xb[i];
-      mops::rmsnorm(xb, x, lw.ffn_norm.data(), dim, cfg_.rms_eps);
+      ops::rmsnorm(xb, x, lw.ffn_norm.data(), dim, cfg_.rms_eps);
     }
 
     mops::linear(lw.w_gate, xb_.data(), n, hb_.data());
     mops::linear(lw.w_up, xb_.data(), n, hb2_.data());
 #pragma omp parallel for schedule(static) if (n > 8)
     for (int r = 0; r < n; r++)
-      mops::silu_mul(&hb_[static_cast<size_t>(r) * ffn], &hb2_[static_cast<size_t>(r) * ffn], ffn);
+      ops::silu_mul(&hb_[static_cast<size_t>(r) * ffn], &hb_[static_cast<size_t>(r) * ffn], &hb2_[static_cast<size_t>(r) * ffn], ffn);
     mops::linear(lw.w_down, hb_.data(), n, xb_.data());
     for (size_t i = 0; i < static_cast<size_t>(n) * dim; i++) x_[i] += xb_[i];
   }
@@ -185,7 +161,7 @@ void ForwardPass::run(std::span<const StepRow> rows, float* logits) {
   for (int r = 0; r < n; r++) {
     if (!rows[r].want_logits) continue;
     if (m >= max_logit_rows_) throw std::logic_error("ForwardPass::run: more logit rows than the buffer holds");
-    mops::rmsnorm(&logit_in_[static_cast<size_t>(m) * dim], &x_[static_cast<size_t>(r) * dim], w.output_norm.data(), dim,
+    ops::rmsnorm(&logit_in_[static_cast<size_t>(m) * dim], &x_[static_cast<size_t>(r) * dim], w.output_norm.data(), dim,
                  cfg_.rms_eps);
     m++;
   }

@@ -118,7 +118,7 @@ struct Generator::Impl {
       res.finish = FinishReason::Eos;
       return true;
     }
-    const int32_t previous = res.tokens.empty() ? -1 : res.tokens.back();
+    const int32_t previous = res.tokens.empty() ? req.prompt.back() : res.tokens.back();
     res.tokens.push_back(t);
     if (decoder) {
       res.text += decoder->piece(previous, t);

@@ -36,12 +36,6 @@ std::vector<float> vector(const ModelFile& f, const std::string& name, int64_t n
   return out;
 }
 
-int token_id(const std::vector<std::string>& tokens, const char* text) {
-  for (size_t i = 0; i < tokens.size(); i++)
-    if (tokens[i] == text) return static_cast<int>(i);
-  return -1;
-}
-
 }  // namespace
 
 Model build_model(const ModelFile& file) {
@@ -78,15 +72,6 @@ Model build_model(const ModelFile& file) {
   c.vocab_size = static_cast<int>(embd.rows());
   c.bos_id = static_cast<int32_t>(md.get_u32_or("tokenizer.ggml.bos_token_id", 1));
   c.eos_id = static_cast<int32_t>(md.get_u32_or("tokenizer.ggml.eos_token_id", 2));
-  if (md.has("tokenizer.ggml.tokens")) {
-    // End-of-turn tokens of chat models stop generation too (as their
-    // generation configs say), whatever tokenizer.ggml.eos_token_id names.
-    const std::vector<std::string> tokens = md.get_string_array("tokenizer.ggml.tokens");
-    for (const char* end : {"<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>"}) {
-      const int id = token_id(tokens, end);
-      if (id >= 0 && id != c.eos_id) c.extra_eos_ids.push_back(id);
-    }
-  }
   c.validate(file.path);
 
   ModelWeights& w = model.weights;
