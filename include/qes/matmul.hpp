@@ -1,0 +1,91 @@
+#pragma once
+// y = W x for quantized (Q4_0, Q4_1, Q8_0, I4_G*) and float (F32, F16, BF16)
+// weight matrices, with runtime choice of the instruction set.
+//
+// Quantized weights: x is quantized per 32-value block to int8 (scale
+// d = amax/127, round to nearest even), the block dot products are integer,
+// and each block is scaled in float:
+//   y[r] = sum over blocks of  dw * dx * sum_j (w_code_j - offset) * xq_j   (+ Q4_1's min term)
+// Float weights multiply the float x directly.
+//
+// Layout: W is rows x cols (QuantMatrix, rows of GGUF blocks, used in place);
+// x holds nb vectors of cols floats, vector b at x + b*ldx; y[b*ldy + r].
+// Results do not depend on the thread count: rows are split in fixed tiles and
+// every output is reduced by one thread in a fixed order.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "qes/quant.hpp"
+
+namespace qes {
+
+// Instruction-set paths. A path runs if it was compiled into this binary and
+// the CPU (and OS) support it; scalar always runs.
+enum class Isa : int { Scalar = 0, Avx2, Avx512, Avx512Vnni, Neon, NeonDot };
+
+std::string_view isa_name(Isa isa);                 // "scalar", "avx2", "avx512", "avx512vnni", "neon", "neondot"
+bool isa_from_name(std::string_view name, Isa* out);
+std::vector<Isa> compiled_isas();                   // in this binary, scalar first
+bool cpu_supports(Isa isa);                         // CPU + OS support (scalar: always)
+std::vector<Isa> runnable_isas();                   // compiled and supported, scalar first
+Isa best_isa();                                     // the last of runnable_isas()
+
+// The path matmul uses: QES_ISA from the environment if set (an unknown,
+// uncompiled or unsupported name is an error thrown on first use), else best_isa().
+Isa active_isa();
+// Force a path (the CLI's --isa). Throws std::runtime_error naming the path
+// when it is not compiled in or the CPU lacks it.
+void force_isa(Isa isa);
+void force_isa(std::string_view name);
+
+// Kernel names of the active path (or of `isa`), e.g. "gemv_q4_0_q8__avx512vnni"
+// for nb == 1 and "gemm_q4_0_q8__avx512vnni" for nb > 1. Ops a path does not
+// implement fall back to the scalar kernel, and the name says so.
+std::string kernel_name(DType wtype, int nb);
+std::string kernel_name(DType wtype, int nb, Isa isa);
+
+inline constexpr int kMaxBatch = 64;  // vectors per matmul call
+
+// x quantized per 32-value block, struct-of-arrays so kernels load 64
+// contiguous int8 values: vector b's values at q() + b*cols(), its block i's
+// scale at d()[b*blocks() + i], the sum of its int8 values at sum()[...] and
+// d*sum as a float at dsum()[...] (the sums fold zero points and offsets in).
+class QuantizedActivations {
+ public:
+  // x: nb vectors of `cols` floats (cols a multiple of 32), vector b at x + b*ldx.
+  void quantize(const float* x, int64_t ldx, int nb, int64_t cols);
+
+  int64_t cols() const { return cols_; }
+  int64_t blocks() const { return cols_ / 32; }
+  int batch() const { return nb_; }
+  const int8_t* q() const { return q_.data(); }
+  const float* d() const { return d_.data(); }
+  const int32_t* sum() const { return sum_.data(); }
+  const float* dsum() const { return dsum_.data(); }
+
+ private:
+  int64_t cols_ = 0;
+  int nb_ = 0;
+  std::vector<int8_t> q_;
+  std::vector<float> d_;
+  std::vector<int32_t> sum_;
+  std::vector<float> dsum_;
+};
+
+// y = W x for nb (1..kMaxBatch) vectors on `threads` OpenMP threads (0: the
+// OpenMP default). Quantized W quantizes x once. Throws std::invalid_argument
+// on shapes or types it cannot multiply.
+void matmul(const QuantMatrix& w, const float* x, int64_t ldx, int nb, float* y, int64_t ldy, int threads = 0);
+// Quantized W with activations already quantized (reuse x for several matrices).
+void matmul(const QuantMatrix& w, const QuantizedActivations& x, float* y, int64_t ldy, int threads = 0);
+
+// The serial building block: rows [r0, r1) only, on the calling thread, with
+// the kernel of path `isa` (must be runnable). For tests and benchmarks.
+void matmul_rows(Isa isa, const QuantMatrix& w, const QuantizedActivations& x, int64_t r0, int64_t r1, float* y,
+                 int64_t ldy);
+void matmul_rows(Isa isa, const QuantMatrix& w, const float* x, int64_t ldx, int nb, int64_t r0, int64_t r1,
+                 float* y, int64_t ldy);
+
+}  // namespace qes

@@ -1,0 +1,91 @@
+// AVX-512 (F/BW/VL) vector helpers for the x86 bodies, included inside the
+// avx512 or avx512vnni namespace. QES_X86_VNNI selects vpdpbusd for dot().
+// A zmm holds two 32-weight blocks; after a dot its 16 int32 lanes are
+// [block i x8, block i+1 x8], so per-block scales are expanded the same way.
+
+constexpr int kBPV = 2;
+constexpr int kRT = 4;  // 4x4 tile: 16 accumulators + 4 codes + 4 scales < 32 zmm
+constexpr int kBT = 4;
+constexpr bool kVnni = QES_X86_VNNI;
+using VI = __m512i;
+using VF = __m512;
+
+inline VI zero_i() { return _mm512_setzero_si512(); }
+inline VF zero_f() { return _mm512_setzero_ps(); }
+inline VI set1_i(int32_t v) { return _mm512_set1_epi32(v); }
+inline VI mullo_i(VI a, VI b) { return _mm512_mullo_epi32(a, b); }
+inline VF to_float(VI v) { return _mm512_cvtepi32_ps(v); }
+inline VF fmadd(VF a, VF b, VF c) { return _mm512_fmadd_ps(a, b, c); }
+inline VF mul(VF a, VF b) { return _mm512_mul_ps(a, b); }
+inline float hsum(VF v) { return _mm512_reduce_add_ps(v); }
+inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
+// n (1 or 2) blocks of activations; the masked load never reads past block n.
+inline VI load_act(const int8_t* p, int n) {
+  return n == 2 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(0xffffffffull, p);
+}
+inline VI load_codes(const uint8_t* p) { return _mm512_loadu_si512(p); }
+
+// [s0 x8, s1 x8] from two consecutive floats (s1 = 0 when n == 1).
+inline VF expand_scales(const float* s, int n) {
+  const __m128 v = n == 2 ? _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(s))) : _mm_load_ss(s);
+  const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  return _mm512_permutexvar_ps(idx, _mm512_zextps128_ps512(v));
+}
+// [s0, 0 x7, s1, 0 x7]: one lane per block carries the block's offset term.
+inline VI expand_sums(const int32_t* s, int n) {
+  const __m128i v = n == 2 ? _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s)) : _mm_cvtsi32_si128(s[0]);
+  const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  return _mm512_maskz_permutexvar_epi32(0x0101, idx, _mm512_zextsi128_si512(v));
+}
+
+// int32 lanes += sums of 4 adjacent u8*s8 products.
+inline VI dot(VI acc, VI w, VI x) {
+#if QES_X86_VNNI
+  return _mm512_dpbusd_epi32(acc, w, x);
+#else
+  // maddubs pairs stay below 2*255*127 only for w <= 128; callers keep it so.
+  return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(w, x), _mm512_set1_epi16(1)));
+#endif
+}
+// Signed weights: |w| * (x with w's sign). AVX-512 has no vpsignb: a masked negate.
+inline VI dot_signed(VI acc, VI w, VI x) {
+  const __mmask64 neg = _mm512_movepi8_mask(w);
+  return dot(acc, _mm512_abs_epi8(w), _mm512_mask_sub_epi8(x, neg, _mm512_setzero_si512(), x));
+}
+
+// 16 bytes of nibbles -> 32 codes (low nibbles are weights 0..15).
+inline void unpack_nibbles(const uint8_t* qs, uint8_t* out) {
+  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m128i m = _mm_set1_epi8(0x0f);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_and_si128(t, m));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), _mm_and_si128(_mm_srli_epi16(t, 4), m));
+}
+inline void copy_q8(const uint8_t* qs, uint8_t* out, bool to_unsigned) {
+  __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs));
+  if (to_unsigned) v = _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80)));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), v);
+}
+
+inline float dot_f32(const float* a, const float* b, int64_t n) {
+  __m512 acc = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc);
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
+// Float-weight body helpers.
+constexpr int kFL = 16;
+constexpr int kFRT = 4;
+constexpr int kFBT = 4;
+inline __mmask16 first_n(int n) { return static_cast<__mmask16>((1u << n) - 1); }
+inline VF load_f32(const float* p, int n) { return n == kFL ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(first_n(n), p); }
+inline VF load_f16(const uint16_t* p, int n) {
+  const __m256i h = n == kFL ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))
+                             : _mm256_maskz_loadu_epi16(first_n(n), p);
+  return _mm512_cvtph_ps(h);
+}

@@ -1,0 +1,239 @@
+// Every compiled SIMD path against the scalar reference.
+//  - Exact: on inputs where every partial sum is exact (power-of-two scales,
+//    small integers) any summation order gives the same float, so the path's
+//    integer accumulations and block scaling must reproduce the reference
+//    bit for bit.
+//  - Tolerance: on random data, |y - y_ref| <= 1e-5 * sum_k |w_k x_k| + 1e-30
+//    (only the float summation order differs).
+//  - Thread count: 1 and 2 threads give bit-identical results.
+// Shapes cover K below and above one block (odd block counts too), rows that
+// are not a multiple of the register tile or the row tile, batch 1..64.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kernel_test_util.hpp"
+
+using namespace qes;
+using qes::test::exact_matrix;
+using qes::test::exact_vectors;
+using qes::test::random_matrix;
+using qes::test::random_vectors;
+
+namespace {
+
+constexpr DType kQuantTypes[] = {DType::Q4_0, DType::Q4_1, DType::Q8_0, DType::I4_G32, DType::I4_G64, DType::I4_G128};
+constexpr DType kFloatTypes[] = {DType::F32, DType::F16};
+
+bool runnable(Isa isa) {
+  for (Isa r : runnable_isas())
+    if (r == isa) return true;
+  return false;
+}
+
+bool compiled(Isa isa) {
+  for (Isa r : compiled_isas())
+    if (r == isa) return true;
+  return false;
+}
+
+// K values: below, at and above one block, odd block counts, and 4096+32.
+std::vector<int64_t> ks_for(DType t) {
+  std::vector<int64_t> ks;
+  for (int64_t k : {32, 64, 96, 128, 160, 384, 4096 + 32, 4096 + 128})
+    if (k % block_size(t) == 0) ks.push_back(k);
+  return ks;
+}
+
+struct Shape {
+  int64_t rows;
+  int nb;
+};
+// Rows: 1, tails of the 4-row register tile, beyond one 32-row parallel tile.
+// The large K runs only with a few batches to keep the suite fast.
+std::vector<Shape> shapes_for(int64_t k) {
+  if (k > 1000) return {{5, 1}, {37, 3}, {6, 64}};
+  return {{1, 1}, {3, 2}, {5, 4}, {7, 5}, {37, 1}, {2, 17}, {9, 64}, {4, 63}};
+}
+
+class PathTest : public ::testing::TestWithParam<Isa> {
+ protected:
+  void SetUp() override {
+    const Isa isa = GetParam();
+    if (!compiled(isa)) GTEST_SKIP() << "path " << isa_name(isa) << " not compiled into this binary";
+    if (!runnable(isa)) GTEST_SKIP() << "path " << isa_name(isa) << " skipped: this CPU lacks it";
+    std::printf("[ path     ] %s covered\n", std::string(isa_name(isa)).c_str());
+  }
+};
+
+std::string where(DType t, int64_t rows, int64_t k, int nb) {
+  return std::string(dtype_name(t)) + " " + std::to_string(rows) + "x" + std::to_string(k) + " nb=" +
+         std::to_string(nb);
+}
+
+}  // namespace
+
+TEST_P(PathTest, QuantExactAgainstReference) {
+  uint32_t seed = 1;
+  for (DType t : kQuantTypes) {
+    for (int64_t k : ks_for(t)) {
+      for (Shape s : shapes_for(k)) {
+        const auto w = exact_matrix(t, s.rows, k, seed++);
+        const auto xf = exact_vectors(s.nb, k, seed++);
+        QuantizedActivations x;
+        x.quantize(xf.data(), k, s.nb, k);
+        ASSERT_EQ(x.d()[0], 1.0f);
+        std::vector<float> ref(s.nb * s.rows, -1.0f), got(s.nb * s.rows, -2.0f);
+        matmul_rows(Isa::Scalar, w.m, x, 0, s.rows, ref.data(), s.rows);
+        matmul_rows(GetParam(), w.m, x, 0, s.rows, got.data(), s.rows);
+        for (size_t i = 0; i < ref.size(); i++)
+          ASSERT_EQ(got[i], ref[i]) << where(t, s.rows, k, s.nb) << " output " << i;
+      }
+    }
+  }
+}
+
+TEST_P(PathTest, QuantRandomWithinTolerance) {
+  uint32_t seed = 100;
+  for (DType t : kQuantTypes) {
+    for (int64_t k : ks_for(t)) {
+      for (Shape s : shapes_for(k)) {
+        const auto w = random_matrix(t, s.rows, k, seed++);
+        const auto xf = random_vectors(s.nb, k, seed++);
+        QuantizedActivations x;
+        x.quantize(xf.data(), k, s.nb, k);
+        std::vector<float> ref(s.nb * s.rows), got(s.nb * s.rows);
+        matmul_rows(Isa::Scalar, w.m, x, 0, s.rows, ref.data(), s.rows);
+        matmul_rows(GetParam(), w.m, x, 0, s.rows, got.data(), s.rows);
+        std::vector<float> wrow(k);
+        for (int64_t r = 0; r < s.rows; r++) {
+          dequantize_row(t, w.m.row_ptr(r), wrow.data(), k);
+          for (int b = 0; b < s.nb; b++) {
+            double mag = 0;
+            for (int64_t j = 0; j < k; j++)
+              mag += std::fabs(wrow[j] * x.q()[b * k + j] * x.d()[b * x.blocks() + j / 32]);
+            const float tol = static_cast<float>(1e-5 * mag + 1e-30);
+            ASSERT_NEAR(got[b * s.rows + r], ref[b * s.rows + r], tol) << where(t, s.rows, k, s.nb) << " r=" << r;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(PathTest, FloatExactAgainstReference) {
+  uint32_t seed = 200;
+  for (DType t : kFloatTypes) {
+    for (int64_t k : {1, 7, 16, 33, 172, 4096 + 32}) {
+      for (Shape s : shapes_for(k)) {
+        const auto w = exact_matrix(t, s.rows, k, seed++);
+        std::vector<float> x = exact_vectors(s.nb, (k + 31) / 32 * 32, seed++);
+        for (auto& v : x) v = std::fmod(v, 8.0f);  // small integers: exact products and sums
+        const int64_t ldx = (k + 31) / 32 * 32;
+        std::vector<float> ref(s.nb * s.rows), got(s.nb * s.rows);
+        matmul_rows(Isa::Scalar, w.m, x.data(), ldx, s.nb, 0, s.rows, ref.data(), s.rows);
+        matmul_rows(GetParam(), w.m, x.data(), ldx, s.nb, 0, s.rows, got.data(), s.rows);
+        for (size_t i = 0; i < ref.size(); i++)
+          ASSERT_EQ(got[i], ref[i]) << where(t, s.rows, k, s.nb) << " output " << i;
+      }
+    }
+  }
+}
+
+TEST_P(PathTest, FloatRandomWithinTolerance) {
+  uint32_t seed = 300;
+  for (DType t : kFloatTypes) {
+    for (int64_t k : {5, 172, 4096 + 32}) {
+      for (Shape s : shapes_for(k)) {
+        const auto w = random_matrix(t, s.rows, k, seed++);
+        const auto x = random_vectors(s.nb, k, seed++);
+        std::vector<float> ref(s.nb * s.rows), got(s.nb * s.rows), wrow(k);
+        matmul_rows(Isa::Scalar, w.m, x.data(), k, s.nb, 0, s.rows, ref.data(), s.rows);
+        matmul_rows(GetParam(), w.m, x.data(), k, s.nb, 0, s.rows, got.data(), s.rows);
+        for (int64_t r = 0; r < s.rows; r++) {
+          dequantize_row(t, w.m.row_ptr(r), wrow.data(), k);
+          for (int b = 0; b < s.nb; b++) {
+            double mag = 0;
+            for (int64_t j = 0; j < k; j++) mag += std::fabs(wrow[j] * x[b * k + j]);
+            ASSERT_NEAR(got[b * s.rows + r], ref[b * s.rows + r], 1e-5 * mag + 1e-30) << where(t, s.rows, k, s.nb);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(PathTest, ThreadCountDoesNotChangeResults) {
+  const Isa before = active_isa();
+  force_isa(GetParam());
+  for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q8_0, DType::I4_G128, DType::F16}) {
+    const int64_t rows = 300, k = 4096 + 128;
+    const auto w = random_matrix(t, rows, k, 7);
+    for (int nb : {1, 6}) {
+      const auto x = random_vectors(nb, k, 8);
+      std::vector<float> y1(nb * rows), y2(nb * rows);
+      matmul(w.m, x.data(), k, nb, y1.data(), rows, 1);
+      matmul(w.m, x.data(), k, nb, y2.data(), rows, 2);
+      EXPECT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * sizeof(float)), 0) << where(t, rows, k, nb);
+    }
+  }
+  force_isa(before);
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, PathTest,
+                         ::testing::Values(Isa::Avx2, Isa::Avx512, Isa::Avx512Vnni, Isa::Neon, Isa::NeonDot),
+                         [](const auto& info) { return std::string(isa_name(info.param)); });
+
+TEST(Matmul, PublicApiMatchesRowKernelsAndChecksInput) {
+  const int64_t rows = 70, k = 256;
+  const auto w = random_matrix(DType::Q4_0, rows, k, 11);
+  const auto xf = random_vectors(3, k, 12);
+  QuantizedActivations x;
+  x.quantize(xf.data(), k, 3, k);
+  std::vector<float> a(3 * rows), b(3 * rows);
+  matmul(w.m, xf.data(), k, 3, a.data(), rows);
+  matmul_rows(active_isa(), w.m, x, 0, rows, b.data(), rows);
+  EXPECT_EQ(a, b);
+  EXPECT_THROW(matmul(w.m, xf.data(), k, 0, a.data(), rows), std::invalid_argument);
+  EXPECT_THROW(matmul(w.m, xf.data(), k, kMaxBatch + 1, a.data(), rows), std::invalid_argument);
+  QuantizedActivations shorter;
+  shorter.quantize(xf.data(), k, 1, 128);
+  EXPECT_THROW(matmul(w.m, shorter, a.data(), rows), std::invalid_argument);
+  EXPECT_THROW(x.quantize(xf.data(), k, 1, 100), std::invalid_argument);
+  QuantMatrix bf{DType::BF16, 2, 4, nullptr};
+  EXPECT_THROW(matmul(bf, xf.data(), 4, 1, a.data(), 2), std::invalid_argument);
+}
+
+TEST(Matmul, ReferenceMatchesDequantizedProduct) {
+  // The scalar kernel itself against a float product of dequantized weights
+  // and dequantized activations (an independent formula).
+  for (DType t : kQuantTypes) {
+    const int64_t rows = 9, k = 384;
+    const auto w = random_matrix(t, rows, k, 21);
+    const auto xf = random_vectors(2, k, 22);
+    QuantizedActivations x;
+    x.quantize(xf.data(), k, 2, k);
+    std::vector<float> y(2 * rows), wrow(k);
+    matmul_rows(Isa::Scalar, w.m, x, 0, rows, y.data(), rows);
+    for (int64_t r = 0; r < rows; r++) {
+      dequantize_row(t, w.m.row_ptr(r), wrow.data(), k);
+      for (int b = 0; b < 2; b++) {
+        double want = 0, mag = 0;
+        for (int64_t j = 0; j < k; j++) {
+          const double xv = double(x.q()[b * k + j]) * x.d()[b * x.blocks() + j / 32];
+          want += wrow[j] * xv;
+          mag += std::fabs(wrow[j] * xv);
+        }
+        EXPECT_NEAR(y[b * rows + r], want, 1e-5 * mag) << dtype_name(t);
+        // And the activation quantization itself is within half a step.
+        for (int64_t j = 0; j < k; j++)
+          ASSERT_LE(std::fabs(x.q()[b * k + j] * x.d()[b * x.blocks() + j / 32] - xf[b * k + j]),
+                    0.5f * x.d()[b * x.blocks() + j / 32] * 1.0001f);
+      }
+    }
+  }
+}
