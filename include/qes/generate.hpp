@@ -81,7 +81,10 @@ class TokenDecoder {
 
 struct GeneratorOptions {
   int batch = 16;             // sequences decoded at once (KV cache slots)
-  int max_context = 0;        // positions per slot; 0 = longest prompt + max_tokens of the requests, capped at the model's
+  // Positions per slot; 0 = the longest prompt + max_tokens of the requests. Not
+  // capped at the model's context_length (llama.cpp's llama2.c converter records
+  // 128 for stories260K, whose golden text runs to 256): callers warn instead.
+  int max_context = 0;
   int max_step_rows = 256;    // tokens per forward step (prefill chunks + decode rows); at least batch
   KvType kv_type = KvType::F16;
 };

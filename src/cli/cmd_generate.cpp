@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -76,6 +77,13 @@ void run_generate(const GenerateArgs& a) {
     r.sampling = {a.temperature, a.top_k, a.top_p, a.seed + i};
     requests.push_back(std::move(r));
   }
+
+  size_t longest = 0;
+  for (const auto& r : requests) longest = std::max(longest, r.prompt.size() + static_cast<size_t>(a.max_tokens));
+  const int trained = bundle.model.config.context_length;
+  if (trained > 0 && static_cast<int>(std::max<size_t>(longest, a.context)) > trained)
+    std::fprintf(stderr, "qes generate: warning: sequences of up to %zu positions exceed the model's context_length %d\n",
+                 std::max<size_t>(longest, a.context), trained);
 
   qes::GeneratorOptions opt;
   opt.batch = a.batch;

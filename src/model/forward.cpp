@@ -68,7 +68,9 @@ void ForwardPass::attention(std::span<const StepRow> rows, int layer) {
   }
 
   const int items = n * cfg_.n_heads;
-#pragma omp parallel for schedule(dynamic, 1) if (items > 1)
+  int64_t work = 0;  // multiply-adds; small steps are cheaper on one thread than a parallel region
+  for (const StepRow& row : rows) work += static_cast<int64_t>(row.pos + 1) * 2 * q_dim;
+#pragma omp parallel for schedule(dynamic, 1) if (work > (1 << 16))
   for (int item = 0; item < items; item++) {
     const int r = item / cfg_.n_heads, h = item % cfg_.n_heads;
     const StepRow& row = rows[r];
@@ -115,9 +117,7 @@ void ForwardPass::run(std::span<const StepRow> rows, float* logits) {
       ops::rmsnorm(&xb_[static_cast<size_t>(r) * dim], &x_[static_cast<size_t>(r) * dim], lw.attn_norm.data(), dim,
                    cfg_.rms_eps);
 
-    mops::linear(lw.wq, xb_.data(), n, q_.data());
-    mops::linear(lw.wk, xb_.data(), n, k_.data());
-    mops::linear(lw.wv, xb_.data(), n, v_.data());
+    mops::linear({{&lw.wq, q_.data()}, {&lw.wk, k_.data()}, {&lw.wv, v_.data()}}, xb_.data(), n, xq_);
 
 #pragma omp parallel for schedule(static) if (n > 8)
     for (int r = 0; r < n; r++) {
@@ -138,7 +138,7 @@ void ForwardPass::run(std::span<const StepRow> rows, float* logits) {
 
     attention(rows, l);
 
-    mops::linear(lw.wo, att_.data(), n, xb_.data());
+    mops::linear(lw.wo, att_.data(), n, xb_.data(), xq_);
 #pragma omp parallel for schedule(static) if (n > 8)
     for (int r = 0; r < n; r++) {
       float* x = &x_[static_cast<size_t>(r) * dim];
@@ -147,12 +147,11 @@ void ForwardPass::run(std::span<const StepRow> rows, float* logits) {
       ops::rmsnorm(xb, x, lw.ffn_norm.data(), dim, cfg_.rms_eps);
     }
 
-    mops::linear(lw.w_gate, xb_.data(), n, hb_.data());
-    mops::linear(lw.w_up, xb_.data(), n, hb2_.data());
+    mops::linear({{&lw.w_gate, hb_.data()}, {&lw.w_up, hb2_.data()}}, xb_.data(), n, xq_);
 #pragma omp parallel for schedule(static) if (n > 8)
     for (int r = 0; r < n; r++)
       ops::silu_mul(&hb_[static_cast<size_t>(r) * ffn], &hb_[static_cast<size_t>(r) * ffn], &hb2_[static_cast<size_t>(r) * ffn], ffn);
-    mops::linear(lw.w_down, hb_.data(), n, xb_.data());
+    mops::linear(lw.w_down, hb_.data(), n, xb_.data(), xq_);
     for (size_t i = 0; i < static_cast<size_t>(n) * dim; i++) x_[i] += xb_[i];
   }
 
@@ -165,7 +164,7 @@ void ForwardPass::run(std::span<const StepRow> rows, float* logits) {
                  cfg_.rms_eps);
     m++;
   }
-  if (m > 0) mops::linear(w.output, logit_in_.data(), m, logits);
+  if (m > 0) mops::linear(w.output, logit_in_.data(), m, logits, xq_);
 }
 
 }  // namespace qes

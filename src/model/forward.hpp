@@ -4,6 +4,7 @@
 // read once per step for all of them. Prefill chunks and decode tokens of many
 // sequences are just rows.
 #include "kv_cache.hpp"
+#include "qes/matmul.hpp"
 #include "qes/model.hpp"
 
 #include <cstdint>
@@ -45,6 +46,7 @@ class ForwardPass {
   std::vector<float> x_, xb_, q_, k_, v_, att_, hb_, hb2_, logit_in_;
   std::vector<float> rope_cos_, rope_sin_;  // [context][rope_dim/2]
   std::vector<float> scores_;               // [thread][context]
+  QuantizedActivations xq_;                 // the current matmul input, quantized once for all its matrices
 };
 
 }  // namespace qes

@@ -84,7 +84,6 @@ struct Generator::Impl {
     if (options.max_context > 0) return options.max_context;
     size_t longest = 1;
     for (const auto& r : requests) longest = std::max(longest, r.prompt.size() + static_cast<size_t>(std::max(r.max_tokens, 0)));
-    if (model.config.context_length > 0) longest = std::min(longest, static_cast<size_t>(model.config.context_length));
     return static_cast<int>(longest);
   }
 

@@ -1,25 +1,30 @@
-// Scalar bodies of the model's numeric operations, used until the kernels and
-// float_ops branches land; then each forwards to them.
 #include "ops.hpp"
 
-#include <vector>
+#include <algorithm>
 
 namespace qes::model_ops {
 
-void linear(const QuantMatrix& w, const float* x, int n, float* y) {
-  const int64_t rows = w.rows, cols = w.cols;
-#pragma omp parallel
-  {
-    std::vector<float> wrow(static_cast<size_t>(cols));
-#pragma omp for schedule(static)
-    for (int64_t o = 0; o < rows; o++) {
-      dequantize_row(w.type, w.row_ptr(o), wrow.data(), cols);
-      for (int r = 0; r < n; r++) {
-        const float* xr = x + static_cast<size_t>(r) * cols;
-        float s = 0;
-        for (int64_t c = 0; c < cols; c++) s += wrow[c] * xr[c];
-        y[static_cast<size_t>(r) * rows + o] = s;
-      }
+// Below this many multiply-adds a parallel region costs more than it saves
+// (stories260K's matrices are 4K-11K weights).
+constexpr int64_t kParallelWork = 1 << 18;
+
+void linear(std::initializer_list<LinearOutput> outputs, const float* x, int n, QuantizedActivations& scratch) {
+  if (outputs.size() == 0 || n == 0) return;
+  const int64_t cols = outputs.begin()->w->cols;
+  bool any_quantized = false;
+  for (const auto& o : outputs) any_quantized |= is_quantized(o.w->type);
+  for (int start = 0; start < n; start += kMaxBatch) {
+    const int nb = std::min(kMaxBatch, n - start);
+    const float* xc = x + static_cast<size_t>(start) * cols;
+    if (any_quantized) scratch.quantize(xc, cols, nb, cols);
+    for (const auto& o : outputs) {
+      const QuantMatrix& w = *o.w;
+      float* yc = o.y + static_cast<size_t>(start) * w.rows;
+      const int threads = w.rows * w.cols * nb < kParallelWork ? 1 : 0;
+      if (is_quantized(w.type))
+        matmul(w, scratch, yc, w.rows, threads);
+      else
+        matmul(w, xc, cols, nb, yc, w.rows, threads);
     }
   }
 }
