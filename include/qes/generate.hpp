@@ -87,6 +87,10 @@ struct GeneratorOptions {
   int max_context = 0;
   int max_step_rows = 256;    // tokens per forward step (prefill chunks + decode rows); at least batch
   KvType kv_type = KvType::F16;
+  // A step runs on all threads only when it reads at least this many weight
+  // bytes (weights per token x rows): tiny models are faster on one thread
+  // than through barriers. Tests set 0 to exercise the parallel path.
+  double parallel_min_bytes = 4e6;
 };
 
 class Generator {

@@ -4,7 +4,7 @@
 // read once per step for all of them. Prefill chunks and decode tokens of many
 // sequences are just rows.
 #include "kv_cache.hpp"
-#include "qes/matmul.hpp"
+#include "ops.hpp"
 #include "qes/model.hpp"
 
 #include <cstdint>
@@ -23,7 +23,7 @@ struct StepRow {
 class ForwardPass {
  public:
   // Buffers for up to max_rows rows per step, max_logit_rows of them wanting logits.
-  ForwardPass(const Model& model, KvCache& cache, int max_rows, int max_logit_rows);
+  ForwardPass(const Model& model, KvCache& cache, int max_rows, int max_logit_rows, double parallel_min_bytes = 4e6);
 
   // Writes each row's keys and values into its slot at its position, then
   // computes. Rows of one slot must come in increasing, gap-free positions, and
@@ -36,17 +36,20 @@ class ForwardPass {
   size_t buffer_bytes() const;
 
  private:
+  void step(std::span<const StepRow> rows, float* logits);
   void attention(std::span<const StepRow> rows, int layer);
 
   const Model& model_;
   const ModelConfig& cfg_;
   KvCache& cache_;
   int max_rows_, max_logit_rows_;
+  double parallel_min_bytes_;
   // Activations, max_rows rows each (row-major).
   std::vector<float> x_, xb_, q_, k_, v_, att_, hb_, hb2_, logit_in_;
   std::vector<float> rope_cos_, rope_sin_;  // [context][rope_dim/2]
   std::vector<float> scores_;               // [thread][context]
-  QuantizedActivations xq_;                 // the current matmul input, quantized once for all its matrices
+  model_ops::LinearInput in_;               // the current linear layers' input, quantized once for all their matrices
+  std::vector<int> logit_rows_;             // rows that want logits, in order
 };
 
 }  // namespace qes

@@ -72,7 +72,7 @@ struct Generator::Impl {
     cache.reset();
     cache = std::make_unique<KvCache>(model.config, slots, context, options.kv_type);
     const int max_rows = std::max(options.max_step_rows, slots);
-    forward = std::make_unique<ForwardPass>(model, *cache, max_rows, slots);
+    forward = std::make_unique<ForwardPass>(model, *cache, max_rows, slots, options.parallel_min_bytes);
     logits.assign(static_cast<size_t>(slots) * model.config.vocab_size, 0.0f);
     rows.reserve(max_rows);
     logit_slot.reserve(slots);

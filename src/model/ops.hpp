@@ -1,29 +1,51 @@
 #pragma once
 // The weight-side operations of the forward pass over the kernels
-// (qes/matmul.hpp): batches longer than a kernel call takes are cut into
-// chunks, activations are quantized once for every matrix that reads them, and
-// tiny products stay on one thread. Float operations come from qes/float_ops.hpp.
+// (qes/matmul.hpp), shaped for one OpenMP parallel region per forward step:
+// these functions are called by every thread of the enclosing region (their
+// loops are orphaned `omp for`s, each ending in a barrier), or by one thread
+// outside any region. Float operations come from qes/float_ops.hpp.
 #include "qes/matmul.hpp"
 #include "qes/model.hpp"
 
 #include <cstdint>
 #include <initializer_list>
+#include <vector>
 
 namespace qes::model_ops {
+
+// The input of a linear layer: n rows of cols floats, cut into chunks of at
+// most kMaxBatch rows (a kernel call's batch), each quantized once for every
+// quantized matrix that reads it.
+class LinearInput {
+ public:
+  explicit LinearInput(int max_rows);
+  // Work-shared over the chunks; ends with a barrier.
+  void set(const float* x, int n, int64_t cols, bool quantize);
+
+  const float* x() const { return x_; }
+  int rows() const { return n_; }
+  int64_t cols() const { return cols_; }
+  int chunks() const { return (n_ + kMaxBatch - 1) / kMaxBatch; }
+  const QuantizedActivations& chunk(int c) const { return q_[c]; }
+
+ private:
+  const float* x_ = nullptr;
+  int n_ = 0;
+  int64_t cols_ = 0;
+  std::vector<QuantizedActivations> q_;
+};
 
 struct LinearOutput {
   const QuantMatrix* w;
   float* y;  // n rows of w->rows floats
 };
 
-// For each output: y[r][o] = sum_c W[o][c] * x[r][c], r < n (x: n rows of cols
-// floats, all W with cols columns). Every output element depends only on its own
-// row of x, never on n or on the other rows: batch composition changes nothing.
-void linear(std::initializer_list<LinearOutput> outputs, const float* x, int n, QuantizedActivations& scratch);
-
-inline void linear(const QuantMatrix& w, const float* x, int n, float* y, QuantizedActivations& scratch) {
-  linear({{&w, y}}, x, n, scratch);
-}
+// For each output: y[r][o] = sum_c W[o][c] * x[r][c] for every row r of the
+// input. Work-shared over blocks of rows of all the matrices together; ends
+// with a barrier. Blocks start at multiples of 32 rows, the kernels' fixed row
+// tile, so every output element is computed the same way whatever the thread
+// count, and depends only on its own row of x, never on the other rows.
+void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in);
 
 // Row `row` of any matrix (the token embedding) as floats.
 void embedding_row(const QuantMatrix& m, int64_t row, float* out);

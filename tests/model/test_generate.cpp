@@ -29,10 +29,11 @@ std::vector<GenerationRequest> mixed_requests(int n, int vocab, bool sampled) {
 }
 
 std::vector<GenerationResult> run(const Model& m, const std::vector<GenerationRequest>& reqs, int batch, int step_rows,
-                                  GenerationStats* stats = nullptr) {
+                                  GenerationStats* stats = nullptr, double parallel_min_bytes = 0) {
   GeneratorOptions opt;
   opt.batch = batch;
   opt.max_step_rows = step_rows;
+  opt.parallel_min_bytes = parallel_min_bytes;
   Generator gen(m, opt);
   return gen.generate(reqs, stats);
 }
@@ -62,6 +63,7 @@ TEST_P(BatchInvariance, SameTokensAloneOrBatched) {
   expect_same_tokens(alone, batched);
   expect_same_tokens(alone, run(model, reqs, 5, 6));  // prefill in chunks of a few rows beside decode rows
   expect_same_tokens(alone, run(model, reqs, 16, 16));  // more slots than requests
+  expect_same_tokens(alone, run(model, reqs, 4, 256, nullptr, 1e300));  // on one thread
 
   int64_t generated = 0;
   for (const auto& r : batched) {
