@@ -22,12 +22,14 @@ struct StepRow {
 
 class ForwardPass {
  public:
-  // Buffers for up to max_rows rows per step, max_logit_rows of them wanting logits.
+  // Buffers for up to max_rows rows per step, max_logit_rows of them wanting
+  // logits. A step reading fewer than parallel_min_bytes of weights (weights per
+  // token x rows) runs on one thread: tiny models are faster without barriers.
   ForwardPass(const Model& model, KvCache& cache, int max_rows, int max_logit_rows, double parallel_min_bytes = 4e6);
 
   // Writes each row's keys and values into its slot at its position, then
-  // computes. Rows of one slot must come in increasing, gap-free positions, and
-  // every earlier position of the slot must already be in the cache.
+  // computes. A slot's rows must be adjacent, in increasing gap-free
+  // positions, and every earlier position of the slot already in the cache.
   // `logits` receives vocab floats per row with want_logits, in row order.
   void run(std::span<const StepRow> rows, float* logits);
 
@@ -36,20 +38,34 @@ class ForwardPass {
   size_t buffer_bytes() const;
 
  private:
+  // What each thread keeps to itself: the residual stream and the inputs of
+  // the linear layers, computed redundantly by every thread (a few thousand
+  // floats per row) so that a layer needs only one barrier per matrix group.
+  struct ThreadState {
+    std::vector<float> x, norm, act;  // max_rows x dim, max_rows x dim, max_rows x ffn
+    model_ops::LinearInput in;
+  };
+  struct Run {  // adjacent rows of one slot
+    int first, count;
+  };
+
   void step(std::span<const StepRow> rows, float* logits);
   void attention(std::span<const StepRow> rows, int layer);
+  void ensure_threads(int threads);
 
   const Model& model_;
   const ModelConfig& cfg_;
   KvCache& cache_;
   int max_rows_, max_logit_rows_;
   double parallel_min_bytes_;
-  // Activations, max_rows rows each (row-major).
-  std::vector<float> x_, xb_, q_, k_, v_, att_, hb_, hb2_, logit_in_;
+  // Shared between threads: outputs of the linear layers (each thread writes
+  // its blocks of rows), attention.
+  std::vector<float> q_, k_, v_, att_, o_, gate_, up_;
   std::vector<float> rope_cos_, rope_sin_;  // [context][rope_dim/2]
   std::vector<float> scores_;               // [thread][context]
-  model_ops::LinearInput in_;               // the current linear layers' input, quantized once for all their matrices
+  std::vector<ThreadState> threads_;
   std::vector<int> logit_rows_;             // rows that want logits, in order
+  std::vector<Run> runs_;
 };
 
 }  // namespace qes

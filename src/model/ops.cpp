@@ -12,15 +12,11 @@ LinearInput::LinearInput(int max_rows) : q_((max_rows + kMaxBatch - 1) / kMaxBat
 
 void LinearInput::set(const float* x, int n, int64_t cols, bool quantize) {
   // The caller checked n against max_rows (no throwing inside a parallel region).
-#pragma omp single
-  {
-    x_ = x;
-    n_ = n;
-    cols_ = cols;
-  }
+  x_ = x;
+  n_ = n;
+  cols_ = cols;
   if (!quantize) return;
   const int chunks = (n + kMaxBatch - 1) / kMaxBatch;
-#pragma omp for schedule(static)
   for (int c = 0; c < chunks; c++) {
     const int nb = std::min(kMaxBatch, n - c * kMaxBatch);
     q_[c].quantize(x + static_cast<size_t>(c) * kMaxBatch * cols, cols, nb, cols);

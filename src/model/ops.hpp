@@ -1,9 +1,7 @@
 #pragma once
 // The weight-side operations of the forward pass over the kernels
-// (qes/matmul.hpp), shaped for one OpenMP parallel region per forward step:
-// these functions are called by every thread of the enclosing region (their
-// loops are orphaned `omp for`s, each ending in a barrier), or by one thread
-// outside any region. Float operations come from qes/float_ops.hpp.
+// (qes/matmul.hpp), shaped for one OpenMP parallel region per forward step.
+// Float operations come from qes/float_ops.hpp.
 #include "qes/matmul.hpp"
 #include "qes/model.hpp"
 
@@ -15,11 +13,12 @@ namespace qes::model_ops {
 
 // The input of a linear layer: n rows of cols floats, cut into chunks of at
 // most kMaxBatch rows (a kernel call's batch), each quantized once for every
-// quantized matrix that reads it.
+// quantized matrix that reads it. Each thread keeps its own (see forward.cpp).
 class LinearInput {
  public:
+  LinearInput() = default;
   explicit LinearInput(int max_rows);
-  // Work-shared over the chunks; ends with a barrier.
+  // Serial: one thread prepares its own copy.
   void set(const float* x, int n, int64_t cols, bool quantize);
 
   const float* x() const { return x_; }
@@ -41,8 +40,9 @@ struct LinearOutput {
 };
 
 // For each output: y[r][o] = sum_c W[o][c] * x[r][c] for every row r of the
-// input. Work-shared over blocks of rows of all the matrices together; ends
-// with a barrier. Blocks start at multiples of 32 rows, the kernels' fixed row
+// input. Called by every thread of the enclosing parallel region (an orphaned
+// `omp for`, work-shared over blocks of rows of all the matrices together,
+// ending in a barrier), or by one thread outside any region. Blocks start at multiples of 32 rows, the kernels' fixed row
 // tile, so every output element is computed the same way whatever the thread
 // count, and depends only on its own row of x, never on the other rows.
 void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in);
