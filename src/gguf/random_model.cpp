@@ -192,7 +192,7 @@ std::vector<TensorDecision> write_random_model(const ModelShape& s, const std::s
       std::vector<uint8_t> buf(static_cast<size_t>(std::min(chunk, rows)) * out_row);
       for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
         const int64_t n = std::min(chunk, rows - r0);
-#pragma omp parallel
+#pragma omp parallel if (n * cols >= (int64_t{1} << 20))  // threads only pay off on big chunks
         {
           std::vector<float> tmp(static_cast<size_t>(cols));
 #pragma omp for schedule(static)
