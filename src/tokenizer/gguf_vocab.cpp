@@ -7,9 +7,10 @@
 namespace qes {
 namespace {
 
-// Special token ids: absent, or 0xFFFFFFFF ("none", as GGUF writers store it), give kNoToken.
-TokenId token_id(const gguf::Metadata& meta, const char* key, TokenId fallback) {
-  if (!meta.has(key)) return fallback;
+// Special token ids: 0xFFFFFFFF ("none", as GGUF writers store it) gives kNoToken; an absent
+// key gives the fallback if the vocabulary is that large.
+TokenId token_id(const gguf::Metadata& meta, const char* key, TokenId fallback, size_t n_tokens) {
+  if (!meta.has(key)) return fallback < static_cast<int64_t>(n_tokens) ? fallback : kNoToken;
   const int64_t id = meta.get_i64(key);
   return (id < 0 || id == 0xFFFFFFFFLL) ? kNoToken : static_cast<TokenId>(id);
 }
@@ -61,20 +62,21 @@ Vocab vocab_from_gguf(const gguf::Metadata& meta) {
       v.merges.emplace_back(m.substr(0, space), m.substr(space + 1));
     }
     v.pre = meta.get_string_or("tokenizer.ggml.pre", "default");
-    pre_tokenizer_patterns(v.pre);  // fails early, naming the pre-tokenizer, if unknown
+    try {
+      pre_tokenizer_patterns(v.pre);  // fail here, naming the key, if qes does not know it
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(meta.source() + ": tokenizer.ggml.pre: " + e.what());
+    }
     v.ignore_merges = v.pre == "llama3" || v.pre == "llama-v3" || v.pre == "llama-bpe" || v.pre == "falcon3";
   }
 
   // llama.cpp's defaults for SPM vocabularies written without these keys.
-  v.bos = token_id(meta, "tokenizer.ggml.bos_token_id", spm ? 1 : kNoToken);
-  v.eos = token_id(meta, "tokenizer.ggml.eos_token_id", spm ? 2 : kNoToken);
-  v.unk = token_id(meta, "tokenizer.ggml.unknown_token_id", spm ? 0 : kNoToken);
-  v.pad = token_id(meta, "tokenizer.ggml.padding_token_id", kNoToken);
-  v.eot = token_id(meta, "tokenizer.ggml.eot_token_id", kNoToken);
-  const auto n = static_cast<TokenId>(v.tokens.size());
-  for (TokenId* id : {&v.bos, &v.eos, &v.unk}) {
-    if (*id >= n) *id = kNoToken;  // a default that this (small) vocabulary does not have
-  }
+  const size_t n = v.tokens.size();
+  v.bos = token_id(meta, "tokenizer.ggml.bos_token_id", spm ? 1 : kNoToken, n);
+  v.eos = token_id(meta, "tokenizer.ggml.eos_token_id", spm ? 2 : kNoToken, n);
+  v.unk = token_id(meta, "tokenizer.ggml.unknown_token_id", spm ? 0 : kNoToken, n);
+  v.pad = token_id(meta, "tokenizer.ggml.padding_token_id", kNoToken, n);
+  v.eot = token_id(meta, "tokenizer.ggml.eot_token_id", kNoToken, n);
   v.add_bos = flag(meta, "tokenizer.ggml.add_bos_token", spm);
   v.add_eos = flag(meta, "tokenizer.ggml.add_eos_token", false);
   v.add_space_prefix = flag(meta, "tokenizer.ggml.add_space_prefix", spm);

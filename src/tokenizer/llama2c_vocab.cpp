@@ -1,6 +1,8 @@
 // llama2.c's tokenizer.bin: int32 max_token_length, then until the end of the file, per token:
 // float32 score, int32 byte length, the bytes. The file holds no types or special ids; llama2.c
 // hard-codes <unk>=0, <s>=1 (BOS), </s>=2 (EOS) and byte tokens <0xXX>, so types follow the text.
+// Its exporter writes BOS and EOS as "\n<s>\n" and "\n</s>\n" (for printing); they get their
+// SentencePiece names back, as llama.cpp's convert-llama2c-to-ggml does.
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -62,8 +64,12 @@ Vocab load_llama2c_vocab(const std::filesystem::path& path) {
     TokenType type = TokenType::Normal;
     if (v.tokens.empty() && text == "<unk>") {
       type = TokenType::Unknown;
-    } else if (v.tokens.size() <= 2 && (text == "<s>" || text == "</s>")) {
+    } else if (v.tokens.size() <= 2 && (text == "<s>" || text == "\n<s>\n")) {
       type = TokenType::Control;
+      text = "<s>";
+    } else if (v.tokens.size() <= 2 && (text == "</s>" || text == "\n</s>\n")) {
+      type = TokenType::Control;
+      text = "</s>";
     } else if (is_byte_token(text)) {
       type = TokenType::Byte;
     } else {

@@ -47,6 +47,11 @@ size_t valid_sequence_length(std::string_view s, size_t pos) {
   return matching_prefix(s, pos, need) == need ? need : 0;
 }
 
+size_t invalid_sequence_length(std::string_view s, size_t pos) {
+  const size_t need = lead_length(static_cast<uint8_t>(s[pos]));
+  return need <= 1 ? 1 : matching_prefix(s, pos, need);
+}
+
 size_t incomplete_tail_length(std::string_view s) {
   // An incomplete sequence is at most 3 bytes long, so its lead is among the last 3 bytes.
   const size_t first = s.size() >= 3 ? s.size() - 3 : 0;
@@ -90,7 +95,7 @@ std::string sanitize_utf8(std::string_view bytes) {
     const size_t n = utf8::valid_sequence_length(bytes, pos);
     if (n == 0) {
       out += utf8::kReplacementChar;
-      ++pos;
+      pos += utf8::invalid_sequence_length(bytes, pos);
     } else {
       out.append(bytes.substr(pos, n));
       pos += n;

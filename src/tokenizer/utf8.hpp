@@ -11,6 +11,11 @@ namespace qes::utf8 {
 // not a valid sequence (stray continuation byte, overlong form, surrogate, truncated sequence).
 size_t valid_sequence_length(std::string_view s, size_t pos);
 
+// Where valid_sequence_length is 0: how many bytes from pos form one "maximal subpart" (a lead
+// byte and the continuation bytes that still agree with it), replaced by one U+FFFD as Unicode
+// recommends and as Python's errors="replace" does.
+size_t invalid_sequence_length(std::string_view s, size_t pos);
+
 // How the tail of s ends: the number of bytes at the end that begin a valid sequence which is
 // still missing its last bytes (0 when s ends on a complete character or on invalid bytes).
 size_t incomplete_tail_length(std::string_view s);
