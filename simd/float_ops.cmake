@@ -5,11 +5,11 @@ set(_fo ${CMAKE_CURRENT_LIST_DIR})
 add_library(qes_float_ops STATIC
   ${_fo}/float_ops.cpp
   ${_fo}/float_ops_dispatch.cpp
-  ${_fo}/float_ops_cpu.cpp
   ${_fo}/float_ops_ref.cpp)
 target_include_directories(qes_float_ops PUBLIC ${PROJECT_SOURCE_DIR}/include
                                          PRIVATE ${_fo})
-target_link_libraries(qes_float_ops PRIVATE xsimd)
+# qes_simd: the kernel path (active_isa, cpu_supports) the float ops follow.
+target_link_libraries(qes_float_ops PUBLIC qes_simd qes_quant PRIVATE xsimd)
 
 # qes_float_ops_variant(<isa> <flags...>): adds simd/float_ops_<isa>.cpp built
 # with <flags> and tells the dispatch it exists.

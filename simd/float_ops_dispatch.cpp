@@ -1,12 +1,6 @@
-// Chooses the float-op table once: the best variant this binary has and the
-// CPU runs, or the one the QES_ISA environment variable asks for.
-#include <cstdio>
-#include <cstdlib>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-
-#include "float_ops_cpu.hpp"
+// The float-op table of each kernel path. The path itself (and its CPU check)
+// comes from the kernel dispatch (include/qes/matmul.hpp), so QES_ISA and
+// --isa switch the float ops and the kernels together.
 #include "float_ops_table.hpp"
 
 namespace qes::simd {
@@ -24,45 +18,41 @@ extern const FloatOps kFloatOpsNeon;
 
 namespace {
 
-bool always() { return true; }
-
 const FloatOpsVariant kVariants[] = {
-    {&kFloatOpsScalar, always},
+    {&kFloatOpsScalar, Isa::Scalar},
 #ifdef QES_FLOAT_OPS_AVX2
-    {&kFloatOpsAvx2, cpu_runs_float_ops_avx2},
+    {&kFloatOpsAvx2, Isa::Avx2},
 #endif
 #ifdef QES_FLOAT_OPS_AVX512
-    {&kFloatOpsAvx512, cpu_runs_float_ops_avx512},
+    {&kFloatOpsAvx512, Isa::Avx512},
 #endif
 #ifdef QES_FLOAT_OPS_NEON
-    {&kFloatOpsNeon, cpu_runs_float_ops_neon},
+    {&kFloatOpsNeon, Isa::Neon},
 #endif
 };
 
-// QES_ISA names a kernel path; the float ops take the best variant whose name
-// starts that path's name ("avx512vnni" -> "avx512", "neon_dotprod" -> "neon").
-const FloatOps* choose() {
-  const char* forced = std::getenv("QES_ISA");
-  const FloatOps* best = nullptr;
-  for (const FloatOpsVariant& v : kVariants) {
-    if (!v.cpu_supports()) continue;
-    if (forced && *forced && !std::string_view(forced).starts_with(v.ops->isa)) continue;
-    best = v.ops;
+// The float-op ISA of a kernel path: the integer-dot extensions add nothing
+// to float code.
+Isa float_isa(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512Vnni: return Isa::Avx512;
+    case Isa::NeonDot: return Isa::Neon;
+    default: return isa;
   }
-  if (!best) {
-    throw std::runtime_error(std::string("QES_ISA=") + forced +
-                             ": no float-op path of that name runs on this CPU");
-  }
-  return best;
 }
 
 }  // namespace
 
 std::span<const FloatOpsVariant> float_ops_variants() { return kVariants; }
 
-const FloatOps& float_ops() {
-  static const FloatOps* chosen = choose();
-  return *chosen;
+const FloatOps& float_ops_for(Isa isa) {
+  const Isa wanted = float_isa(isa);
+  for (const FloatOpsVariant& v : kVariants) {
+    if (v.isa == wanted) return *v.ops;
+  }
+  return kFloatOpsScalar;
 }
+
+const FloatOps& float_ops() { return float_ops_for(active_isa()); }
 
 }  // namespace qes::simd

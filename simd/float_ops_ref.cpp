@@ -2,33 +2,12 @@
 // tested against (tests/floatops), and the fallback on CPUs without SIMD.
 // Plain loops in the order the math is written.
 #include <cmath>
-#include <cstring>
 
 #include "float_ops_table.hpp"
+#include "qes/quant.hpp"
 
 namespace qes::simd {
 namespace {
-
-// IEEE half bits -> float, written out case by case.
-float half_to_float(uint16_t h) {
-  const uint32_t sign = (h & 0x8000u) << 16;
-  const uint32_t exponent = (h >> 10) & 0x1f;
-  const uint32_t mantissa = h & 0x3ff;
-  float magnitude;
-  if (exponent == 0) {
-    magnitude = std::ldexp(static_cast<float>(mantissa), -24);  // zero or subnormal
-  } else if (exponent == 31) {
-    magnitude = mantissa == 0 ? INFINITY : NAN;
-  } else {
-    magnitude = std::ldexp(static_cast<float>(mantissa | 0x400), static_cast<int>(exponent) - 25);
-  }
-  uint32_t bits;
-  std::memcpy(&bits, &magnitude, sizeof bits);
-  bits |= sign;
-  float out;
-  std::memcpy(&out, &bits, sizeof out);
-  return out;
-}
 
 void rmsnorm(float* out, const float* x, const float* weight, size_t n, float eps) {
   float sum_squares = 0.0f;
@@ -84,7 +63,7 @@ void attn_scores_f16(float* scores, const float* q, const uint16_t* k, size_t st
   for (size_t t = 0; t < n_keys; t++) {
     const uint16_t* key = k + t * stride;
     float dot = 0.0f;
-    for (size_t d = 0; d < head_dim; d++) dot += q[d] * half_to_float(key[d]);
+    for (size_t d = 0; d < head_dim; d++) dot += q[d] * fp16_to_fp32(key[d]);
     scores[t] = dot * scale;
   }
 }
@@ -103,12 +82,12 @@ void attn_weighted_sum_f16(float* out, const float* w, const uint16_t* v, size_t
   for (size_t d = 0; d < head_dim; d++) out[d] = 0.0f;
   for (size_t t = 0; t < n_keys; t++) {
     const uint16_t* value = v + t * stride;
-    for (size_t d = 0; d < head_dim; d++) out[d] += w[t] * half_to_float(value[d]);
+    for (size_t d = 0; d < head_dim; d++) out[d] += w[t] * fp16_to_fp32(value[d]);
   }
 }
 
 void f16_to_f32(float* out, const uint16_t* in, size_t n) {
-  for (size_t i = 0; i < n; i++) out[i] = half_to_float(in[i]);
+  for (size_t i = 0; i < n; i++) out[i] = fp16_to_fp32(in[i]);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "qes/float_ops.hpp"
+#include "qes/matmul.hpp"
 
 namespace qes::simd {
 
@@ -33,12 +34,15 @@ extern const FloatOps kFloatOpsScalar;
 
 struct FloatOpsVariant {
   const FloatOps* ops;
-  bool (*cpu_supports)();  // the running CPU (and OS) can execute it
+  Isa isa;  // the kernel path whose CPU check it shares (cpu_supports(isa))
 };
-// Every variant compiled into this binary, best last; scalar first.
+// Every variant compiled into this binary, scalar first, best last.
 std::span<const FloatOpsVariant> float_ops_variants();
 
-// The table in use: the best supported variant, or the one QES_ISA names.
+// The table for a kernel path: its own ISA's variant (avx512vnni uses avx512,
+// neondot uses neon), or scalar where this binary has none.
+const FloatOps& float_ops_for(Isa isa);
+// The table of the active kernel path (active_isa(): QES_ISA, --isa or the best).
 const FloatOps& float_ops();
 
 }  // namespace qes::simd

@@ -58,7 +58,9 @@ void attn_weighted_sum(float* out, const float* weights, const uint16_t* v_f16, 
 // out[i] = the f16 value in[i] as f32 (exact, subnormals included).
 void f16_to_f32(float* out, const uint16_t* in, size_t n);
 
-// Name of the float-op path in use ("scalar", "avx2", "avx512", "neon").
+// Name of the float-op path in use ("scalar", "avx2", "avx512", "neon"). It
+// follows the active kernel path (qes::active_isa(): QES_ISA, --isa or the
+// best the CPU runs); avx512vnni uses avx512's float ops, neondot neon's.
 const char* float_ops_isa();
 
 // --- Prefill attention through OpenBLAS sgemm (full builds only: these are

@@ -56,7 +56,7 @@ std::vector<uint16_t> random_halves(size_t n, std::mt19937& rng) {
 class FloatOpsVariantTest : public ::testing::TestWithParam<FloatOpsVariant> {
  protected:
   void SetUp() override {
-    if (!GetParam().cpu_supports()) {
+    if (!cpu_supports(GetParam().isa)) {
       GTEST_SKIP() << "float ops '" << GetParam().ops->isa << "': not supported by this CPU";
     }
   }
@@ -355,22 +355,29 @@ TEST(FloatOpsPublicApi, RejectsBadShapesAndUsesTheChosenPath) {
   ops::rope(x.data(), 1, 16, 16, 0, 10000.0f, RopeStyle::Interleaved);  // position 0: identity
   for (float v : x) EXPECT_EQ(v, 1.0f);
 
-  // Without QES_ISA the best supported variant is in use.
-  const char* forced = std::getenv("QES_ISA");
-  std::string best;
-  for (const FloatOpsVariant& v : float_ops_variants()) {
-    if (v.cpu_supports()) best = v.ops->isa;
+  // The float ops follow the kernel path, including a forced one.
+  const Isa before = active_isa();
+  for (Isa isa : runnable_isas()) {
+    force_isa(isa);
+    const std::string want = float_ops_for(isa).isa;
+    EXPECT_EQ(ops::float_ops_isa(), want) << "kernel path " << isa_name(isa);
+    const Isa family = isa == Isa::Avx512Vnni ? Isa::Avx512 : isa == Isa::NeonDot ? Isa::Neon : isa;
+    bool compiled = false;
+    for (const FloatOpsVariant& v : float_ops_variants()) compiled |= v.isa == family;
+    if (compiled) {
+      EXPECT_EQ(want, isa_name(family));
+    } else {
+      EXPECT_EQ(want, "scalar");
+    }
   }
-  if (!forced || !*forced) {
-    EXPECT_EQ(ops::float_ops_isa(), best);
-  }
+  force_isa(before);
 }
 
 // Printed once: which float-op paths this run covered and which it skipped.
 TEST(FloatOpsCoverage, PrintCoveredAndSkippedPaths) {
   std::string covered, skipped;
   for (const FloatOpsVariant& v : float_ops_variants()) {
-    (v.cpu_supports() ? covered : skipped) += std::string(" ") + v.ops->isa;
+    (cpu_supports(v.isa) ? covered : skipped) += std::string(" ") + v.ops->isa;
   }
   std::printf("[ float ops ] covered:%s\n[ float ops ] skipped (CPU lacks them):%s\n[ float ops ] in use: %s\n",
               covered.c_str(), skipped.empty() ? " none" : skipped.c_str(), ops::float_ops_isa());
