@@ -6,9 +6,11 @@
 #include "qes/generate_text.hpp"
 #include "qes/matmul.hpp"
 #include "qes/memory.hpp"
+#include "qes/model_file.hpp"
 #include "qes/topology.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -55,8 +57,12 @@ std::vector<qes::GenerationRequest> bench_requests(const qes::ModelConfig& c, in
 
 void run_bench(const BenchArgs& a) {
   qes::set_threads(a.threads);
-  qes::ModelBundle bundle = qes::load_model_bundle(a.model, a.tokenizer, /*need_tokenizer=*/false);
-  const qes::Model& model = bundle.model;
+  // No tokenizer: prompts are token ids, and a 150k-token vocabulary would count in the RSS.
+  qes::LoadOptions lo;
+  lo.tokenizer_path = a.tokenizer;
+  const qes::ModelFile file = qes::load_model_file(a.model, lo);
+  const qes::Model model = qes::build_model(file);
+  const size_t file_bytes = std::filesystem::file_size(a.model);
   const qes::ModelConfig& c = model.config;
   const std::vector<int> batches = parse_batches(a.batches);
   std::fprintf(stderr, "model %s: %s, %d layers, dim %d, vocab %d; weights read per token %s; kernels %s\n",
@@ -90,9 +96,8 @@ void run_bench(const BenchArgs& a) {
   }
   const size_t peak = qes::peak_rss_bytes();
   std::printf("peak RSS %.1f MiB; model file %.1f MiB + largest KV cache %.1f MiB = %.1f MiB (ratio %.2f)\n",
-              peak / 1048576.0, model.weight_bytes() / 1048576.0, largest_kv / 1048576.0,
-              (model.weight_bytes() + largest_kv) / 1048576.0,
-              static_cast<double>(peak) / static_cast<double>(model.weight_bytes() + largest_kv));
+              peak / 1048576.0, file_bytes / 1048576.0, largest_kv / 1048576.0, (file_bytes + largest_kv) / 1048576.0,
+              static_cast<double>(peak) / static_cast<double>(file_bytes + largest_kv));
   if (a.bandwidth) {
     // Measured last: its buffer would otherwise count in the peak RSS above.
     const double gbs = qes::measure_read_bandwidth_gbs(qes::thread_count(), size_t{1} << 29, 3);
