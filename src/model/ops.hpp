@@ -18,8 +18,10 @@ class LinearInput {
  public:
   LinearInput() = default;
   explicit LinearInput(int max_rows);
-  // Serial: one thread prepares its own copy.
-  void set(const float* x, int n, int64_t cols, bool quantize);
+  // Serial: the input will be n rows of cols floats at x (filled later).
+  void prepare(const float* x, int n, int64_t cols);
+  // Quantizes rows [r0, r1); threads may fill disjoint ranges at once.
+  void quantize_rows(int r0, int r1);
 
   const float* x() const { return x_; }
   int rows() const { return n_; }
