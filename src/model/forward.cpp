@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -91,7 +92,7 @@ void ForwardPass::attention(std::span<const StepRow> rows, int layer) {
   const LayerWeights& lw = model_.weights.layers[layer];
   const int items = static_cast<int>(runs_.size()) * cfg_.n_kv_heads;
 
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(dynamic, 1) nowait
   for (int item = 0; item < items; item++) {
     const Run run = runs_[item / cfg_.n_kv_heads];
     const int g = item % cfg_.n_kv_heads;
@@ -169,8 +170,13 @@ void ForwardPass::run(std::span<const StepRow> rows, float* logits) {
   ensure_threads(parallel ? omp_get_max_threads() : 1);
   const bool shared = n > kRedundantRows || !parallel || omp_get_max_threads() == 1;
   if (shared) shared_.prepare(att_.data(), n, static_cast<int>(logit_rows_.size()), cfg_);
-#pragma omp parallel if (parallel)
-  step(rows, logits, shared);
+  const int team = parallel ? omp_get_max_threads() : 1;
+  barrier_.reset(team);
+#pragma omp parallel num_threads(team) if (parallel)
+  {
+    if (omp_get_num_threads() != team) std::abort();  // the barrier counts on the whole team
+    step(rows, logits, shared);
+  }
 }
 
 // The whole step, executed by every thread of the region.
@@ -185,10 +191,8 @@ void ForwardPass::step(std::span<const StepRow> rows, float* logits, bool shared
   // This thread's rows: a contiguous share when shared, else all of them.
   const int r0 = shared ? static_cast<int>(static_cast<int64_t>(n) * tid / nth) : 0;
   const int r1 = shared ? static_cast<int>(static_cast<int64_t>(n) * (tid + 1) / nth) : n;
-  auto sync = [shared] {
-    if (shared) {
-#pragma omp barrier
-    }
+  auto sync = [this, shared] {
+    if (shared) barrier_.wait();
   };
   auto quantized = [](const QuantMatrix& q) { return is_quantized(q.type); };
   auto row = [](auto& v, int r, int width) { return &v[static_cast<size_t>(r) * width]; };
@@ -208,12 +212,14 @@ void ForwardPass::step(std::span<const StepRow> rows, float* logits, bool shared
     if (quantized(lw.wq) || quantized(lw.wk) || quantized(lw.wv)) a.in_dim.quantize_rows(r0, r1);
     sync();
     mops::linear({{&lw.wq, q_.data()}, {&lw.wk, k_.data()}, {&lw.wv, v_.data()}}, a.in_dim);
-
+    barrier_.wait();
     attention(rows, l);
+    barrier_.wait();
 
     if (quantized(lw.wo)) a.in_att.quantize_rows(r0, r1);
     sync();
     mops::linear({{&lw.wo, o_.data()}}, a.in_att);
+    barrier_.wait();
     for (int r = r0; r < r1; r++) {
       float* x = row(a.x, r, dim);
       const float* o = row(o_, r, dim);
@@ -223,11 +229,13 @@ void ForwardPass::step(std::span<const StepRow> rows, float* logits, bool shared
     if (quantized(lw.w_gate) || quantized(lw.w_up)) a.in_dim.quantize_rows(r0, r1);
     sync();
     mops::linear({{&lw.w_gate, gate_.data()}, {&lw.w_up, up_.data()}}, a.in_dim);
+    barrier_.wait();
 
     for (int r = r0; r < r1; r++) ops::silu_mul(row(a.act, r, ffn), row(gate_, r, ffn), row(up_, r, ffn), ffn);
     if (quantized(lw.w_down)) a.in_ffn.quantize_rows(r0, r1);
     sync();
     mops::linear({{&lw.w_down, o_.data()}}, a.in_ffn);
+    barrier_.wait();
   }
   for (int r = r0; r < r1; r++) {
     float* x = row(a.x, r, dim);
@@ -245,6 +253,7 @@ void ForwardPass::step(std::span<const StepRow> rows, float* logits, bool shared
   if (quantized(w.output)) a.in_logits.quantize_rows(j0, j1);
   sync();
   mops::linear({{&w.output, logits}}, a.in_logits);
+  // The region's closing barrier (OpenMP's) ends the step.
 }
 
 }  // namespace qes

@@ -6,6 +6,7 @@
 #include "kv_cache.hpp"
 #include "ops.hpp"
 #include "qes/model.hpp"
+#include "spin_barrier.hpp"
 
 #include <cstdint>
 #include <span>
@@ -73,6 +74,7 @@ class ForwardPass {
   std::vector<Activations> per_thread_;
   std::vector<int> logit_rows_;             // rows that want logits, in order
   std::vector<Run> runs_;
+  SpinBarrier barrier_;
 };
 
 }  // namespace qes

@@ -36,7 +36,9 @@ void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in) 
   for (int i = 0; i < n_out; i++) items += (outs[i].w->rows + kBlockRows - 1) / kBlockRows;
   const Isa isa = active_isa();
   const int chunks = in.chunks();
-#pragma omp for schedule(static)
+  // Dynamic: a thread the OS preempts (shared machines) does not hold up the
+  // others. Results do not depend on which thread takes an item.
+#pragma omp for schedule(dynamic, 1) nowait
   for (int64_t item = 0; item < items; item++) {
     int64_t block = item;
     int o = 0;

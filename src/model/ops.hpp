@@ -43,8 +43,8 @@ struct LinearOutput {
 
 // For each output: y[r][o] = sum_c W[o][c] * x[r][c] for every row r of the
 // input. Called by every thread of the enclosing parallel region (an orphaned
-// `omp for`, work-shared over blocks of rows of all the matrices together,
-// ending in a barrier), or by one thread outside any region. Blocks start at multiples of 32 rows, the kernels' fixed row
+// `omp for nowait`, work-shared over blocks of rows of all the matrices
+// together: the caller synchronizes), or by one thread outside any region. Blocks start at multiples of 32 rows, the kernels' fixed row
 // tile, so every output element is computed the same way whatever the thread
 // count, and depends only on its own row of x, never on the other rows.
 void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in);
