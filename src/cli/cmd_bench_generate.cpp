@@ -9,6 +9,8 @@
 #include "qes/model_file.hpp"
 #include "qes/topology.hpp"
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -24,6 +26,12 @@ struct BenchArgs {
   int prompt_tokens = 64, new_tokens = 64, threads = 0, step_rows = 256;
   bool bandwidth = false;
 };
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
 
 std::vector<int> parse_batches(const std::string& s) {
   std::vector<int> out;
@@ -80,18 +88,25 @@ void run_bench(const BenchArgs& a) {
     warm.generate(bench_requests(c, 1, 4, 2));
   }
   std::printf("threads %d, prompts of %d tokens, %d new tokens each\n", qes::thread_count(), a.prompt_tokens, a.new_tokens);
-  std::printf("%6s %14s %14s %16s %10s %10s\n", "batch", "prefill tok/s", "decode tok/s", "generated tok/s", "KV MiB", "RSS MiB");
+  // CPU share: CPU time of the process over (wall time x threads). On a machine
+  // shared with other jobs it says how much of the asked-for cores the run got.
+  std::printf("%6s %14s %14s %16s %10s %10s %8s\n", "batch", "prefill tok/s", "decode tok/s", "generated tok/s", "KV MiB",
+              "RSS MiB", "CPU %");
   double batch1_decode = 0;
   size_t largest_kv = 0;
   for (int b : batches) {
     opt.batch = b;
     qes::Generator gen(model, opt);
     qes::GenerationStats st;
-    gen.generate(bench_requests(c, b, a.prompt_tokens, a.new_tokens), &st);
+    const auto requests = bench_requests(c, b, a.prompt_tokens, a.new_tokens);
+    const double cpu0 = cpu_seconds();
+    gen.generate(requests, &st);
+    const double cpu_share = (cpu_seconds() - cpu0) / (st.total_seconds * qes::thread_count());
     if (b == 1) batch1_decode = st.decode_tokens_per_s();
     largest_kv = std::max(largest_kv, st.kv_cache_bytes);
-    std::printf("%6d %14.1f %14.2f %16.2f %10.1f %10.1f\n", b, st.prefill_tokens_per_s(), st.decode_tokens_per_s(),
-                st.generated_tokens_per_s(), st.kv_cache_bytes / 1048576.0, qes::current_rss_bytes() / 1048576.0);
+    std::printf("%6d %14.1f %14.2f %16.2f %10.1f %10.1f %8.0f\n", b, st.prefill_tokens_per_s(), st.decode_tokens_per_s(),
+                st.generated_tokens_per_s(), st.kv_cache_bytes / 1048576.0, qes::current_rss_bytes() / 1048576.0,
+                100.0 * cpu_share);
     std::fflush(stdout);
   }
   const size_t peak = qes::peak_rss_bytes();

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -174,7 +173,12 @@ void ForwardPass::run(std::span<const StepRow> rows, float* logits) {
   barrier_.reset(team);
 #pragma omp parallel num_threads(team) if (parallel)
   {
-    if (omp_get_num_threads() != team) std::abort();  // the barrier counts on the whole team
+    // The barrier must count the actual team (smaller when called from inside
+    // another parallel region, or under a thread limit).
+    if (omp_get_num_threads() != team) {
+#pragma omp single
+      barrier_.reset(omp_get_num_threads());
+    }
     step(rows, logits, shared);
   }
 }
