@@ -112,8 +112,8 @@ inline VF load_f16(const uint16_t* p, int n) {
 }  // namespace qes::simd::avx2
 
 namespace qes::simd {
-// Constant-initialized: looking the table up runs no code of this unit, which
-// may use instructions the running CPU lacks.
-constinit const KernelTable kAvx2Table = avx2::make_table(Isa::Avx2);
-const KernelTable& kernels_avx2() { return kAvx2Table; }
+const KernelTable& kernels_avx2() {
+  static const KernelTable table = avx2::make_table(Isa::Avx2);
+  return table;
+}
 }  // namespace qes::simd

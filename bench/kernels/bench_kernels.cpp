@@ -1,0 +1,82 @@
+// Google Benchmark suite for the matmul kernels: every runnable ISA, type,
+// shape and batch, on weights colder than the caches, with GB/s of weight bytes
+// and GOPS as counters; plus the read-bandwidth probe.
+//   ./build/release/bench/kernels/bench_kernels --benchmark_filter='q4_0/4096x4096'
+// Thread count: QES_BENCH_THREADS (default: one per physical core).
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "qes/bandwidth.hpp"
+#include "qes/kernel_bench.hpp"
+#include "qes/matmul.hpp"
+#include "qes/topology.hpp"
+
+namespace {
+
+int bench_threads() {
+  const char* env = std::getenv("QES_BENCH_THREADS");
+  return env ? std::atoi(env) : qes::topology().cores;
+}
+
+// Cold weight sets are large; keep one per (type, shape) alive across benchmarks.
+qes::ColdWeights& cold(qes::DType type, int64_t rows, int64_t cols) {
+  static std::map<std::tuple<int, int64_t, int64_t>, std::unique_ptr<qes::ColdWeights>> cache;
+  auto& slot = cache[{static_cast<int>(type), rows, cols}];
+  if (!slot) slot = std::make_unique<qes::ColdWeights>(type, rows, cols);
+  return *slot;
+}
+
+void bm_matmul(benchmark::State& state, qes::Isa isa, qes::DType type, int64_t rows, int64_t cols, int batch) {
+  const int threads = bench_threads();
+  qes::force_isa(isa);
+  qes::set_threads(threads);
+  qes::ColdWeights& w = cold(type, rows, cols);
+  std::vector<float> x(static_cast<size_t>(cols) * batch, 0.5f), y(static_cast<size_t>(rows) * batch);
+  for (auto _ : state) {
+    qes::matmul(w.next(), x.data(), cols, batch, y.data(), rows, threads);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double calls = static_cast<double>(state.iterations());
+  state.counters["GB/s"] = benchmark::Counter(calls * static_cast<double>(w.matrix_bytes()) / 1e9,
+                                              benchmark::Counter::kIsRate);
+  state.counters["GOPS"] = benchmark::Counter(calls * 2.0 * rows * cols * batch / 1e9, benchmark::Counter::kIsRate);
+  state.counters["threads"] = threads;
+}
+
+void bm_read_bandwidth(benchmark::State& state) {
+  const int threads = bench_threads();
+  for (auto _ : state) state.counters["GB/s"] = qes::measure_read_bandwidth_gbs(threads, size_t{1} << 30, 3);
+  state.counters["threads"] = threads;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  struct Shape {
+    int64_t rows, cols;
+  };
+  const std::vector<Shape> shapes = {{896, 896}, {4864, 896}, {896, 4864}, {4096, 4096}, {11008, 4096}};
+  const std::vector<qes::DType> types = {qes::DType::Q4_0, qes::DType::Q4_1, qes::DType::Q8_0, qes::DType::I4_G64};
+  benchmark::RegisterBenchmark("read_bandwidth/1GiB", bm_read_bandwidth)->Iterations(1)->Unit(benchmark::kMillisecond);
+  for (qes::Isa isa : qes::runnable_isas())
+    for (qes::DType type : types)
+      for (Shape s : shapes)
+        for (int batch : {1, 4, 16, 64}) {
+          std::string name = std::string(batch == 1 ? "gemv" : "gemm") + "/" + std::string(qes::isa_name(isa)) + "/" +
+                             std::string(qes::dtype_name(type)) + "/" + std::to_string(s.rows) + "x" +
+                             std::to_string(s.cols) + "/batch:" + std::to_string(batch);
+          benchmark::RegisterBenchmark(name.c_str(), bm_matmul, isa, type, s.rows, s.cols, batch)
+              ->Unit(benchmark::kMicrosecond)
+              ->MinTime(0.2);
+        }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
