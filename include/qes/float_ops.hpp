@@ -24,6 +24,9 @@ inline constexpr int kMaxRopeDim = 1024;
 
 // cos_out[i], sin_out[i] of the angle pos * theta_base^(-2i/rot_dim), i < rot_dim/2.
 // The angle is computed in double, so every ISA rotates by the same float cos/sin.
+// (llama.cpp and transformers compute it in float: at position p their angles
+// differ from these by up to about p * 6e-8 rad.) For frequency-scaled RoPE
+// variants, compute the angles yourself and call rope_apply.
 void rope_angles(float* cos_out, float* sin_out, int rot_dim, int64_t pos, float theta_base);
 
 // Rotates, in place, the first rot_dim elements of each of the n_heads heads of
