@@ -5,17 +5,22 @@
 #   x86-haswell     qemu-x86_64 -cpu Haswell      (AVX2+FMA, no AVX-512: those paths skip)
 #   armhf           qemu-arm (default CPU)        (armv7: scalar + NEON)
 #   armhf-noneon    qemu-arm -cpu cortex-r5f      (armv7 without NEON: NEON must skip)
+#   isa-scan        no emulator: disassembles the test binaries built above and
+#                   fails if an ISA extension's instructions appear outside the
+#                   functions of that ISA's path (DESIGN.md §3's one-definition
+#                   hazard: an inline function or template compiled in an ISA
+#                   unit and picked by the linker for generic code).
 # Only the kernel test folders (tests/kernels, tests/floatops) are built, with
 # -j2, to fit CI's budget. Every configuration runs even when an earlier one
 # failed; the script exits non-zero if any build or test failed.
-# Usage: scripts/cross-test.sh [configuration ...]   (default: all five)
+# Usage: scripts/cross-test.sh [configuration ...]   (default: all six)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=${QES_CROSS_JOBS:-2}
 test_dirs=(kernels floatops)
 configs=("$@")
-((${#configs[@]})) || configs=(aarch64-max aarch64-a53 x86-haswell armhf armhf-noneon)
+((${#configs[@]})) || configs=(aarch64-max aarch64-a53 x86-haswell armhf armhf-noneon isa-scan)
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 
 failures=()
@@ -64,6 +69,45 @@ run_tests() {
   echo "cross-test: $name finished in $((SECONDS - t0)) s (status $status)"
 }
 
+# Prints the functions of <binary> with an instruction matching <instr> whose
+# (mangled) name does not match <allowed>; returns 1 if there is any.
+leaked_functions() {
+  local objdump=$1 binary=$2 instr=$3 allowed=$4
+  "$objdump" -d --no-show-raw-insn "$binary" | awk -v instr="$instr" -v allowed="$allowed" '
+    /^[0-9a-f]+ <.*>:$/ { fn = $2; next }
+    $0 ~ instr && fn !~ allowed && !(fn in seen) { seen[fn] = 1; print "  " fn ": " $0; found = 1 }
+    END { exit found }' | c++filt
+}
+
+# <build dir> <objdump> <what> <instruction regex> <allowed function-name regex>
+scan_build() {
+  local dir=$1 objdump=$2 what=$3 instr=$4 allowed=$5 sub exe out
+  for sub in "${test_dirs[@]}"; do
+    for exe in build/$dir/tests/$sub/test_*; do
+      [[ -f $exe && -x $exe ]] || continue
+      if out=$(leaked_functions "$objdump" "$exe" "$instr" "$allowed"); then
+        echo "ok: no $what outside its path in $exe"
+      else
+        echo "cross-test: $what outside its path in $exe:"
+        echo "$out" | head -20
+        failures+=("isa-scan: $what in $exe")
+      fi
+    done
+  done
+}
+
+isa_scan() {
+  banner "isa-scan: ISA-extension instructions outside their path's functions"
+  scan_build release objdump "AVX-512 (zmm, mask registers)" '%zmm|%k[0-7]' 'avx512'
+  scan_build release objdump "AVX2 (ymm)" '%ymm' 'avx2|avx512|fma3'
+  scan_build aarch64 aarch64-linux-gnu-objdump "dot product (sdot/udot)" '\t(sdot|udot)\t' 'neondot'
+  # Debian's GCC outlines atomics into libgcc's __aarch64_* helpers, which check for LSE at run time.
+  scan_build aarch64 aarch64-linux-gnu-objdump "ARMv8.1 atomics (LSE)" \
+    '\t(ldadd|ldclr|ldeor|ldset|swp|cas)[a-z]*\t' 'neondot|__aarch64_'
+  scan_build armhf arm-linux-gnueabihf-objdump "NEON (q registers, integer vector types)" \
+    '[\t ,]q([0-9]|1[0-5])([, ]|$)|\tv[a-z0-9]*[.](i|s|u|p)(8|16|32|64)\t' 'neon'
+}
+
 for cfg in "${configs[@]}"; do
   case $cfg in
     aarch64-max|aarch64-a53)
@@ -79,6 +123,7 @@ for cfg in "${configs[@]}"; do
       # qemu-arm's default CPU has NEON; Cortex-R5F is an armv7 with VFPv3-D16 and no NEON.
       cpu=max; [[ $cfg == armhf-noneon ]] && cpu=cortex-r5f
       QEMU_CPU=$cpu run_tests "$cfg" armhf qemu-arm -L /usr/arm-linux-gnueabihf ;;
+    isa-scan) isa_scan ;;
     *) echo "cross-test: unknown configuration '$cfg'"; exit 2 ;;
   esac
 done

@@ -42,6 +42,9 @@ inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 inline VI load_act(const int8_t* p, int) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 inline VI load_codes(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 inline VF expand_scales(const float* s, int) { return _mm256_broadcast_ss(s); }
+inline void store_codes(uint8_t* p, VI v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+inline VF load_f(const float* p) { return _mm256_loadu_ps(p); }
+inline void store_f(float* p, VF v) { _mm256_storeu_ps(p, v); }
 inline VI expand_sums(const int32_t* s, int) { return _mm256_zextsi128_si256(_mm_cvtsi32_si128(s[0])); }
 
 // int32 lanes += sums of 4 adjacent u8*s8 products (w <= 128: no saturation).
@@ -60,6 +63,22 @@ inline void copy_q8(const uint8_t* qs, uint8_t* out, bool to_unsigned) {
   __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs));
   if (to_unsigned) v = _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80)));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), v);
+}
+
+// Direct decoding of one GGUF block (n is always 1 here).
+inline VI load_nibble_blocks(const uint8_t* q0, const uint8_t*, int) {
+  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q0));
+  const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(t), _mm_srli_epi16(t, 4), 1);
+  return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
+}
+inline VI load_byte_blocks(const uint8_t* q0, const uint8_t*, int) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q0));
+}
+inline VI flip_sign_bits(VI w) { return _mm256_xor_si256(w, _mm256_set1_epi8(static_cast<char>(0x80))); }
+inline VF expand_halves(const uint8_t* d0, const uint8_t*, int) {
+  uint16_t h;
+  std::memcpy(&h, d0, 2);
+  return _mm256_set1_ps(_cvtsh_ss(h));
 }
 
 inline float dot_f32(const float* a, const float* b, int64_t n) {
@@ -93,8 +112,8 @@ inline VF load_f16(const uint16_t* p, int n) {
 }  // namespace qes::simd::avx2
 
 namespace qes::simd {
-const KernelTable& kernels_avx2() {
-  static const KernelTable table = avx2::make_table(Isa::Avx2);
-  return table;
-}
+// Constant-initialized: looking the table up runs no code of this unit, which
+// may use instructions the running CPU lacks.
+constinit const KernelTable kAvx2Table = avx2::make_table(Isa::Avx2);
+const KernelTable& kernels_avx2() { return kAvx2Table; }
 }  // namespace qes::simd

@@ -25,6 +25,9 @@ inline VI load_act(const int8_t* p, int n) {
   return n == 2 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(0xffffffffull, p);
 }
 inline VI load_codes(const uint8_t* p) { return _mm512_loadu_si512(p); }
+inline void store_codes(uint8_t* p, VI v) { _mm512_storeu_si512(p, v); }
+inline VF load_f(const float* p) { return _mm512_loadu_ps(p); }
+inline void store_f(float* p, VF v) { _mm512_storeu_ps(p, v); }
 
 // [s0 x8, s1 x8] from two consecutive floats (s1 = 0 when n == 1).
 inline VF expand_scales(const float* s, int n) {
@@ -76,6 +79,32 @@ inline float dot_f32(const float* a, const float* b, int64_t n) {
     acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc);
   }
   return _mm512_reduce_add_ps(acc);
+}
+
+// Direct decoding of GGUF blocks (b1 is only read when n == 2).
+// Two Q4 blocks' nibbles -> [lo0 hi0 lo1 hi1] (32 codes per block, in order).
+inline VI load_nibble_blocks(const uint8_t* q0, const uint8_t* q1, int n) {
+  const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q0));
+  const __m128i b = n == 2 ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(q1)) : _mm_setzero_si128();
+  const __m256i t = _mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1);  // [q0 q1]
+  const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(t), _mm256_srli_epi16(t, 4), 1);  // [q0 q1 q0>>4 q1>>4]
+  const __m512i lo_hi = _mm512_and_si512(z, _mm512_set1_epi8(0x0f));
+  return _mm512_permutexvar_epi64(_mm512_set_epi64(7, 6, 3, 2, 5, 4, 1, 0), lo_hi);
+}
+inline VI load_byte_blocks(const uint8_t* q0, const uint8_t* q1, int n) {
+  const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q0));
+  const __m256i b = n == 2 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q1)) : _mm256_setzero_si256();
+  return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+}
+inline VI flip_sign_bits(VI w) { return _mm512_xor_si512(w, _mm512_set1_epi8(static_cast<char>(0x80))); }
+// [d0 x8, d1 x8] from the fp16 scales at the start of two blocks.
+inline VF expand_halves(const uint8_t* d0, const uint8_t* d1, int n) {
+  uint16_t h0, h1 = 0;
+  std::memcpy(&h0, d0, 2);
+  if (n == 2) std::memcpy(&h1, d1, 2);
+  const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128(h0 | (static_cast<uint32_t>(h1) << 16)));
+  const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  return _mm512_permutexvar_ps(idx, _mm512_zextps128_ps512(f));
 }
 
 // Float-weight body helpers.

@@ -59,6 +59,8 @@ struct LoadOptions {
   // llama2.c checkpoints keep the vocabulary in a separate file; empty means
   // "tokenizer.bin" beside the model, then tok512.bin (llama2.c's defaults).
   std::string tokenizer_path;
+  // llama2.c only: llama.context_length to record (0 = the checkpoint's seq_len).
+  uint32_t llama2c_context_length = 0;
   gguf::MapMode map_mode = gguf::MapMode::ReadOnly;
 };
 

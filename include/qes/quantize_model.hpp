@@ -4,6 +4,8 @@
 //
 // Which tensors are quantized (choose_tensor_type):
 //  - tensors with fewer than 2 dimensions (norms, biases) are stored as F32;
+//  - with a float target (f32/f16/bf16: a plain conversion, e.g. of a llama2.c
+//    checkpoint) every matrix gets that type; the rules below are for block types;
 //  - a matrix whose row length is not a multiple of 32 keeps its float type
 //    (stories260K's ffn_down, 172 columns), as llama.cpp does;
 //  - the output projection (output.weight, or token_embd.weight when the
@@ -12,6 +14,8 @@
 //    higher-precision type stands in. `pure` disables this (llama.cpp's --pure);
 //  - every other matrix, token_embd.weight included, gets the target type
 //    (llama.cpp's default for q4_0/q4_1/q8_0).
+// Input tensors may be F32/F16/BF16; quantized input is accepted only for a
+// float target (dequantized) or when it already has the target type (copied).
 // Blocks come from quantize_row, bit-identical to ggml's reference quantizers.
 #include <cstdint>
 #include <string>
@@ -23,7 +27,7 @@
 namespace qes {
 
 struct QuantizeOptions {
-  DType type = DType::Q4_0;  // Q4_0, Q4_1 or Q8_0
+  DType type = DType::Q4_0;  // Q4_0, Q4_1, Q8_0, or F32 / F16 / BF16 (conversion)
   bool pure = false;         // every 2-D matrix in `type`, output projection included
 };
 
@@ -40,9 +44,10 @@ uint32_t llama_file_type(DType t);
 // The type one tensor gets; `tied_output` says token_embd.weight doubles as the output projection.
 TensorDecision choose_tensor_type(const TensorView& t, const QuantizeOptions& options, bool tied_output);
 
-// Quantizes `in` (F32/F16/BF16 tensors) into a new GGUF at `out_path` (temporary
-// name + rename). Returns what happened to each tensor. Throws on quantized or
-// unsupported input tensors.
+// Quantizes (or converts) `in` into a new GGUF at `out_path` (temporary name +
+// rename), setting general.file_type (and general.quantization_version for block
+// types). Returns what happened to each tensor. Throws FormatError on unsupported
+// input tensor types and on re-quantization between block types.
 std::vector<TensorDecision> quantize_model(const ModelFile& in, const std::string& out_path, const QuantizeOptions& options);
 
 // ---------------------------------------------------------------- random-like models

@@ -93,7 +93,11 @@ class Tokenizer {
 
   // Inverse of encode: the concatenated bytes. For SPM with add_space_prefix, the space that
   // encoding put in front of the text (at the start and after each special token) is removed.
-  std::string decode(std::span<const TokenId> ids, bool render_special = false) const;
+  // To decode a continuation (generated tokens without their prompt), pass the last prompt
+  // token as `previous`: the first piece then keeps its space unless `previous` is special.
+  // Throws std::out_of_range for an id outside the vocabulary.
+  std::string decode(std::span<const TokenId> ids, bool render_special = false,
+                     TokenId previous = kNoToken) const;
 
   const Vocab& vocab() const;
   int32_t n_tokens() const;
@@ -115,10 +119,12 @@ class Tokenizer {
 // the leading space of the first word after BOS (or at the start), as llama2.c does.
 class StreamDecoder {
  public:
-  explicit StreamDecoder(const Tokenizer& tokenizer, bool render_special = false);
+  // previous: the token before the first one pushed (the prompt's last), as in decode().
+  explicit StreamDecoder(const Tokenizer& tokenizer, bool render_special = false,
+                         TokenId previous = kNoToken);
   std::string push(TokenId id);  // text completed by this token (may be empty)
   std::string finish();          // whatever is held back, invalid bytes as U+FFFD
-  void reset();
+  void reset(TokenId previous = kNoToken);
 
  private:
   const Tokenizer* tok_;

@@ -1,4 +1,4 @@
-// `qes quantize IN OUT --type q4_0|q4_1|q8_0`, and
+// `qes quantize IN OUT --type q4_0|q4_1|q8_0|f32|f16|bf16`, and
 // `qes quantize --random-like NAME OUT --type q4_0 --seed S`.
 #include <cinttypes>
 #include <cstdio>
@@ -17,6 +17,7 @@ struct QuantizeArgs {
   std::string random_like;
   std::string tokenizer_json;
   uint64_t seed = 0;
+  uint32_t context_length = 0;
   bool pure = false;
   bool verbose = false;
 };
@@ -26,19 +27,21 @@ void print_summary(const std::vector<qes::TensorDecision>& decisions, bool verbo
   for (const auto& d : decisions) {
     if (qes::is_quantized(d.to)) ++quantized;
     // Without -v, list only the matrices that did not simply get --type.
-    bool unusual = d.reason != "quantized" && d.reason.rfind("1-D", 0) != 0;
+    bool unusual = d.reason != "quantized" && d.reason != "converted" && d.reason.rfind("1-D", 0) != 0;
     if (verbose || unusual)
       std::fprintf(stderr, "  %-36s %s -> %s  (%s)\n", d.name.c_str(), qes::gguf::ggml_type_name(d.from).c_str(),
                    std::string(qes::dtype_name(d.to)).c_str(), d.reason.c_str());
   }
-  std::fprintf(stderr, "%zu of %zu tensors quantized\n", quantized, decisions.size());
+  std::fprintf(stderr, "%zu of %zu tensors in a block type\n", quantized, decisions.size());
 }
 
 void run(const QuantizeArgs& a) {
   qes::QuantizeOptions q;
+  using qes::DType;
   if (!qes::dtype_from_name(a.type, &q.type) ||
-      (q.type != qes::DType::Q4_0 && q.type != qes::DType::Q4_1 && q.type != qes::DType::Q8_0))
-    throw std::invalid_argument("--type must be q4_0, q4_1 or q8_0, not '" + a.type + "'");
+      (q.type != DType::Q4_0 && q.type != DType::Q4_1 && q.type != DType::Q8_0 && q.type != DType::F32 &&
+       q.type != DType::F16 && q.type != DType::BF16))
+    throw std::invalid_argument("--type must be q4_0, q4_1, q8_0, f32, f16 or bf16, not '" + a.type + "'");
   q.pure = a.pure;
 
   if (!a.random_like.empty()) {
@@ -57,6 +60,7 @@ void run(const QuantizeArgs& a) {
   if (a.files.size() != 2) throw std::invalid_argument("quantize takes IN OUT (or --random-like NAME OUT)");
   qes::LoadOptions lo;
   lo.tokenizer_path = a.tokenizer;
+  lo.llama2c_context_length = a.context_length;
   qes::ModelFile in = qes::load_model_file(a.files[0], lo);
   auto decisions = qes::quantize_model(in, a.files[1], q);
   std::fprintf(stderr, "wrote %s (%s)\n", a.files[1].c_str(), a.type.c_str());
@@ -68,8 +72,12 @@ qes::cli::RegisterCommand reg([](CLI::App& app) {
   auto* cmd = app.add_subcommand("quantize", "Quantize a F32/F16/BF16 GGUF or llama2.c model to q4_0/q4_1/q8_0, "
                                              "or write a random-weight model shaped like a real one");
   cmd->add_option("files", args->files, "IN OUT, or OUT with --random-like")->required();
-  cmd->add_option("--type", args->type, "q4_0, q4_1 or q8_0")->capture_default_str();
+  cmd->add_option("--type", args->type,
+                  "q4_0, q4_1 or q8_0; or f32, f16, bf16 to convert without quantizing (e.g. a llama2.c checkpoint)")
+      ->capture_default_str();
   cmd->add_option("--tokenizer", args->tokenizer, "llama2.c tokenizer .bin for a llama2.c input");
+  cmd->add_option("--context-length", args->context_length,
+                  "llama2.c input: llama.context_length to record (default: its seq_len; llama.cpp's converter writes 128)");
   cmd->add_flag("--pure", args->pure, "quantize the output projection to --type too (llama.cpp's --pure)");
   cmd->add_option("--random-like", args->random_like,
                   "write random weights with the shapes and metadata of this model: qwen2.5-0.5b, qwen2.5-1.5b, "

@@ -89,6 +89,8 @@ void write_gguf(const std::string& path, const Metadata& meta, const std::vector
   for (const auto& t : tensors) {
     std::string what = path + ": tensor '" + t.name + "'";
     if (!names.insert(t.name).second) throw FormatError(what + ": duplicate tensor name");
+    // ggml keeps names in a char[GGML_MAX_NAME = 64]; longer names would not load in llama.cpp.
+    if (t.name.empty() || t.name.size() >= 64) throw FormatError(what + ": tensor names must be 1 to 63 bytes long");
     if (!t.data && !t.produce) throw FormatError(what + ": no data");
     uint64_t bytes = tensor_bytes(t.type, t.dims, what);
     sizes.push_back(bytes);

@@ -69,6 +69,7 @@ ModelFile load_model_file(const std::string& path, const LoadOptions& options) {
   // Not GGUF: treat as a llama2.c checkpoint (its header is validated there).
   Llama2cOptions o;
   o.tokenizer_path = options.tokenizer_path;
+  o.context_length = options.llama2c_context_length;
   if (o.tokenizer_path.empty()) {
     for (const char* candidate : {"tokenizer.bin", "tok512.bin"}) {
       std::string p = folder_of(path) + "/" + candidate;

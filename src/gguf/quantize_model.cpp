@@ -9,24 +9,9 @@
 namespace qes {
 namespace {
 
-bool is_float_type(uint32_t t) {
-  return t == static_cast<uint32_t>(DType::F32) || t == static_cast<uint32_t>(DType::F16) ||
-         t == static_cast<uint32_t>(DType::BF16);
-}
-
-bool is_target_type(DType t) { return t == DType::Q4_0 || t == DType::Q4_1 || t == DType::Q8_0; }
-
-// One source row (F32/F16/BF16) as floats.
-void row_to_f32(uint32_t type, const uint8_t* src, int64_t cols, float* dst) {
-  if (type == static_cast<uint32_t>(DType::F32)) {
-    std::memcpy(dst, src, static_cast<size_t>(cols) * 4);
-    return;
-  }
-  for (int64_t i = 0; i < cols; ++i) {
-    uint16_t h;
-    std::memcpy(&h, src + 2 * i, 2);
-    dst[i] = type == static_cast<uint32_t>(DType::F16) ? fp16_to_fp32(h) : bf16_to_fp32(h);
-  }
+bool is_target_type(DType t) {
+  return t == DType::Q4_0 || t == DType::Q4_1 || t == DType::Q8_0 || t == DType::F32 || t == DType::F16 ||
+         t == DType::BF16;
 }
 
 // Emits `rows` converted rows in chunks of about 4 MiB, converting rows of a
@@ -66,22 +51,30 @@ uint32_t llama_file_type(DType t) {
 }
 
 TensorDecision choose_tensor_type(const TensorView& t, const QuantizeOptions& options, bool tied_output) {
-  TensorDecision d{t.name, t.type, DType::F32, ""};
-  if (!is_float_type(t.type)) {
-    if (!t.supported()) t.dtype();  // throws "unsupported tensor type X in tensor Y of file Z"
+  const DType from = t.dtype();  // throws "unsupported tensor type X in tensor Y of file Z"
+  const bool to_blocks = is_quantized(options.type);
+  if (is_quantized(from) && to_blocks && from != options.type)
     throw gguf::FormatError(t.file + ": tensor '" + t.name + "' is already " + gguf::ggml_type_name(t.type) +
-                            "; qes quantize takes F32, F16 or BF16 input");
-  }
-  const int n_dims = static_cast<int>(t.dims.size());
-  if (n_dims < 2) {
-    d.to = DType::F32;
+                            "; re-quantizing to " + std::string(dtype_name(options.type)) +
+                            " would compound the rounding: start from the F32/F16/BF16 model");
+  TensorDecision d{t.name, t.type, DType::F32, ""};
+  if (t.dims.size() < 2) {
     d.reason = "1-D (norm or bias): F32";
     return d;
   }
+  if (!to_blocks) {
+    d.to = options.type;
+    d.reason = "converted";
+    return d;
+  }
   if (t.cols() % kBlock != 0) {
-    d.to = static_cast<DType>(t.type);
-    d.reason = "row length " + std::to_string(t.cols()) + " is not a multiple of 32: kept " +
-               std::string(dtype_name(d.to));
+    d.to = from;
+    d.reason = "row length " + std::to_string(t.cols()) + " is not a multiple of 32: kept " + std::string(dtype_name(from));
+    return d;
+  }
+  if (is_quantized(from)) {
+    d.to = from;
+    d.reason = "already " + std::string(dtype_name(from));
     return d;
   }
   const bool is_output = t.name == "output.weight" || (tied_output && t.name == "token_embd.weight");
@@ -98,7 +91,7 @@ TensorDecision choose_tensor_type(const TensorView& t, const QuantizeOptions& op
 std::vector<TensorDecision> quantize_model(const ModelFile& in, const std::string& out_path,
                                            const QuantizeOptions& options) {
   if (!is_target_type(options.type))
-    throw std::invalid_argument("quantize: target type must be q4_0, q4_1 or q8_0, not " +
+    throw std::invalid_argument("quantize: target type must be q4_0, q4_1, q8_0, f32, f16 or bf16, not " +
                                 std::string(dtype_name(options.type)));
   const bool tied = in.find("token_embd.weight") && !in.find("output.weight");
   std::vector<TensorDecision> decisions;
@@ -113,10 +106,11 @@ std::vector<TensorDecision> quantize_model(const ModelFile& in, const std::strin
       const DType to = d.to;
       o.produce = [src, to](const gguf::EmitBytes& emit) {
         const int64_t cols = src->cols();
-        const size_t in_row = row_bytes(static_cast<DType>(src->type), cols);
+        const DType from = src->dtype();
+        const size_t in_row = row_bytes(from, cols);
         const auto* base = static_cast<const uint8_t*>(src->data);
         emit_rows(to, src->rows(), cols, emit,
-                  [&](int64_t r, float* row) { row_to_f32(src->type, base + static_cast<size_t>(r) * in_row, cols, row); });
+                  [&](int64_t r, float* row) { dequantize_row(from, base + static_cast<size_t>(r) * in_row, row, cols); });
       };
     }
     out.push_back(std::move(o));
@@ -124,7 +118,7 @@ std::vector<TensorDecision> quantize_model(const ModelFile& in, const std::strin
   }
   gguf::Metadata meta = in.metadata;
   meta.set("general.file_type", llama_file_type(options.type));
-  meta.set("general.quantization_version", uint32_t{2});  // GGML_QNT_VERSION
+  if (is_quantized(options.type)) meta.set("general.quantization_version", uint32_t{2});  // GGML_QNT_VERSION
   gguf::write_gguf(out_path, meta, out);
   return decisions;
 }

@@ -82,9 +82,13 @@ std::string render_llama2(const ChatTemplate& t, std::span<const ChatMessage> me
       if (i == first && first == 1) content = "<<SYS>>\n" + system + "\n<</SYS>>\n\n" + content;
       out += t.bos_text + "[INST] " + content + " [/INST]";
     } else if (ending == ChatEnding::ContinueLastMessage && i + 1 == messages.size()) {
-      out += " " + std::string(lstrip(m.content));  // open: keep its end exactly as given
+      out += ' ';
+      out += lstrip(m.content);  // open: keep its end exactly as given
     } else {
-      out += " " + std::string(strip(m.content)) + " " + t.eos_text;
+      out += ' ';
+      out += strip(m.content);
+      out += ' ';
+      out += t.eos_text;
     }
   }
   if (first == 1 && messages.size() == 1) {  // only a system message

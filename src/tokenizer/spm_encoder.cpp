@@ -3,6 +3,11 @@
 // highest-scoring token (leftmost on ties), then spell characters that are not tokens with
 // byte-fallback tokens <0xXX>. A priority queue of candidate pairs over a linked list of
 // symbols makes this O(n log n) in the length of the text.
+//
+// When no token has a "▁" right after another character (true of llama's and TinyStories'
+// vocabularies: SentencePiece splits by whitespace by default), no merge can cross the point
+// before a "▁" that follows a non-space, so the text is cut into words there, merged word by
+// word, and each word's result is cached.
 #include <queue>
 #include <stdexcept>
 
@@ -33,7 +38,41 @@ struct LowerPriority {
 
 }  // namespace
 
+constexpr std::string_view kSpmSpace = "\xE2\x96\x81";
+
+bool spm_word_boundaries_hold(const Vocab& v, const std::vector<bool>& mergeable) {
+  for (size_t id = 0; id < v.tokens.size(); ++id) {
+    if (!mergeable[id]) continue;
+    const std::string& t = v.tokens[id];
+    for (size_t p = t.find(kSpmSpace, 1); p != std::string::npos; p = t.find(kSpmSpace, p + 1)) {
+      if (p < 3 || t.compare(p - 3, 3, kSpmSpace) != 0) return false;
+    }
+  }
+  return true;
+}
+
 void Tokenizer::Impl::spm_encode(std::string_view text, std::vector<TokenId>& out) const {
+  if (!spm_split_words) {
+    spm_encode_word(text, out);
+    return;
+  }
+  size_t start = 0;
+  auto emit = [&](size_t end) {
+    const std::string_view word = text.substr(start, end - start);
+    if (word.empty() || word_cache.lookup(word, out)) return;
+    const size_t first = out.size();
+    spm_encode_word(word, out);
+    word_cache.store(word, out.data() + first, out.size() - first);
+  };
+  for (size_t p = text.find(kSpmSpace, 1); p != std::string_view::npos; p = text.find(kSpmSpace, p + 1)) {
+    if (p >= 3 && text.compare(p - 3, 3, kSpmSpace) == 0) continue;  // inside a run of spaces
+    emit(p);
+    start = p;
+  }
+  emit(text.size());
+}
+
+void Tokenizer::Impl::spm_encode_word(std::string_view text, std::vector<TokenId>& out) const {
   std::vector<Symbol> symbols;
   symbols.reserve(text.size());
   for (size_t pos = 0; pos < text.size();) {

@@ -3,8 +3,10 @@
 
 namespace qes {
 
-StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, bool render_special)
-    : tok_(&tokenizer), render_special_(render_special) {}
+StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, bool render_special, TokenId previous)
+    : tok_(&tokenizer), render_special_(render_special) {
+  reset(previous);
+}
 
 std::string StreamDecoder::push(TokenId id) {
   std::string_view piece = tok_->token_to_piece(id, render_special_);
@@ -28,9 +30,9 @@ std::string StreamDecoder::finish() {
   return out;
 }
 
-void StreamDecoder::reset() {
+void StreamDecoder::reset(TokenId previous) {
   pending_.clear();
-  at_word_start_ = true;
+  at_word_start_ = previous == kNoToken || tok_->is_special(previous);
 }
 
 }  // namespace qes

@@ -157,6 +157,7 @@ Tokenizer::Tokenizer(Vocab vocab) : impl_(std::make_unique<Impl>()) {
     if (id != kNoToken && v.types[id] == TokenType::Control) m.end_of_generation.insert(id);
   }
 
+  if (spm) m.spm_split_words = spm_word_boundaries_hold(v, m.mergeable);
   if (!spm) {
     try {
       m.pre = PreTokenizer(v.pre_regexes.empty() ? pre_tokenizer_patterns(v.pre) : v.pre_regexes);
@@ -258,11 +259,12 @@ std::string_view Tokenizer::token_to_piece(TokenId id, bool render_special) cons
   return m.pieces[id];
 }
 
-std::string Tokenizer::decode(std::span<const TokenId> ids, bool render_special) const {
+std::string Tokenizer::decode(std::span<const TokenId> ids, bool render_special,
+                              TokenId previous) const {
   const Impl& m = *impl_;
   const bool strip_spaces = m.vocab.model == VocabModel::Spm && m.vocab.add_space_prefix;
   std::string out;
-  bool after_special = true;
+  bool after_special = previous == kNoToken || is_special(previous);
   for (TokenId id : ids) {
     std::string_view piece = token_to_piece(id, render_special);
     if (strip_spaces && after_special && !m.special[id] && !piece.empty() && piece[0] == ' ') {

@@ -33,6 +33,8 @@ inline uint64_t token_pair_key(TokenId left, TokenId right) {
   return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
 }
 
+bool spm_word_boundaries_hold(const Vocab& v, const std::vector<bool>& mergeable);  // spm_encoder.cpp
+
 // Encodings of pre-tokenized words: the same words recur across prompts. Bounded: cleared when
 // full. Readers share the lock, so parallel encoders rarely wait.
 class WordCache {
@@ -64,6 +66,9 @@ struct Tokenizer::Impl {
   std::array<std::vector<SpecialText>, 256> specials_by_first_byte;
   bool has_specials = false;
 
+  // SPM: words (cut before a "▁" that follows another character) can be merged one by one.
+  bool spm_split_words = false;
+
   // BPE
   U64Map<BpeMerge> merges;             // token_pair_key(left, right) -> merge
   PreTokenizer pre{{}};
@@ -75,6 +80,7 @@ struct Tokenizer::Impl {
 
   // Encoders of one piece of raw text (no special tokens inside).
   void spm_encode(std::string_view text, std::vector<TokenId>& out) const;   // spm_encoder.cpp
+  void spm_encode_word(std::string_view text, std::vector<TokenId>& out) const;
   void bpe_encode(std::string_view text, std::vector<TokenId>& out) const;   // bpe_encoder.cpp
   void bpe_encode_word(std::string_view word, std::vector<TokenId>& out) const;
 };

@@ -1,8 +1,6 @@
 // The bad-file table: corrupt and truncated GGUF files must each give a clear
 // error naming the file and the problem (library: FormatError; CLI: exit 1 with
 // the message), and never crash. Run it under ASan (debug preset) too.
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -200,24 +198,6 @@ std::string load_error(const std::string& path) {
   return "(loaded without error)";
 }
 
-struct CliResult {
-  int status;
-  std::string output;
-};
-
-CliResult run_cli(const std::string& args) {
-  std::string cmd = std::string(QES_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  CliResult r{-1, ""};
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-  return r;
-}
-
 }  // namespace
 
 TEST(BadFiles, SyntheticBaseFileIsValid) {
@@ -238,7 +218,7 @@ TEST(BadFiles, TableGivesClearErrorsInLibraryAndCli) {
     std::string e = load_error(path);
     EXPECT_EQ(e.rfind(path + ": ", 0), 0u) << "error does not start with the file name: " << e;
     EXPECT_NE(e.find(c.expect), std::string::npos) << "expected '" << c.expect << "' in: " << e;
-    CliResult r = run_cli("inspect " + path);
+    test::CliResult r = test::run_cli("inspect " + path);
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find("qes: error: " + path), std::string::npos) << r.output;
     EXPECT_NE(r.output.find(c.expect), std::string::npos) << r.output;
@@ -266,11 +246,11 @@ TEST(BadFiles, UnsupportedTypeLoadsButFailsAtUse) {
       },
       gguf::FormatError);
   // inspect shows it (metadata and tensor list need no data access).
-  CliResult r = run_cli("inspect " + path);
+  test::CliResult r = test::run_cli("inspect " + path);
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("q4_K"), std::string::npos);
   // quantize refuses it with the same clear message.
-  r = run_cli("quantize " + path + " " + dir.path("out.gguf") + " --type q8_0");
+  r = test::run_cli("quantize " + path + " " + dir.path("out.gguf") + " --type q8_0");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("unsupported tensor type q4_K"), std::string::npos) << r.output;
 }
@@ -320,7 +300,7 @@ TEST(BadFiles, TruncatedRealFiles) {
   for (size_t cut : {size_t{2}, size_t{20}, size_t{5000}, size_t{14176}, full.size() - 1}) {
     std::string path = dir.path("cut" + std::to_string(cut) + ".gguf");
     test::write_bytes(path, std::vector<uint8_t>(full.begin(), full.begin() + static_cast<ptrdiff_t>(cut)));
-    CliResult r = run_cli("inspect " + path);
+    test::CliResult r = test::run_cli("inspect " + path);
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find("qes: error: " + path + ": "), std::string::npos) << r.output;
   }

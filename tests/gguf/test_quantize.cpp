@@ -197,3 +197,52 @@ TEST(RandomLike, VocabularyFromTokenizerJson) {
   EXPECT_EQ(m.metadata.get_string_array("tokenizer.ggml.merges").size(), 151387u);
   EXPECT_EQ(m.metadata.get_i32_array("tokenizer.ggml.token_type")[151644], 3);
 }
+
+// `qes quantize X.bin OUT --type f32` is the llama2.c conversion: llama.cpp's
+// file plus general.file_type.
+TEST(QuantizeCli, ConvertLlama2cToF32) {
+  QES_REQUIRE_SHARED_DATA(data);
+  test::TempDir dir;
+  auto r = test::run_cli("quantize " + data + "/stories260K.bin " + dir.path("f32.gguf") +
+                         " --type f32 --context-length 128 --tokenizer " + data + "/tok512.bin");
+  ASSERT_EQ(r.status, 0) << r.output;
+  ModelFile ours = gguf::read_gguf(dir.path("f32.gguf"));
+  ModelFile ref = gguf::read_gguf(data + "/stories260K-f32.gguf");
+  EXPECT_EQ(ours.metadata.get_u32("general.file_type"), 0u);
+  gguf::Metadata m = ours.metadata;
+  m.erase("general.file_type");
+  EXPECT_TRUE(m == ref.metadata);
+  ASSERT_EQ(ours.tensors.size(), ref.tensors.size());
+  for (size_t i = 0; i < ours.tensors.size(); ++i) {
+    EXPECT_EQ(ours.tensors[i].name, ref.tensors[i].name);
+    ASSERT_EQ(ours.tensors[i].bytes, ref.tensors[i].bytes);
+    EXPECT_EQ(std::memcmp(ours.tensors[i].data, ref.tensors[i].data, ref.tensors[i].bytes), 0);
+  }
+}
+
+TEST(QuantizeCli, Q8ThenBackToF32AndErrors) {
+  QES_REQUIRE_SHARED_DATA(data);
+  test::TempDir dir;
+  auto r = test::run_cli("quantize " + data + "/stories260K.bin " + dir.path("q8.gguf") + " --type q8_0");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("ffn_down.weight"), std::string::npos) << "kept-float tensors are listed";
+  r = test::run_cli("quantize " + dir.path("q8.gguf") + " " + dir.path("back.gguf") + " --type f32");
+  ASSERT_EQ(r.status, 0) << r.output;
+  ModelFile q8 = gguf::read_gguf(dir.path("q8.gguf"));
+  ModelFile back = gguf::read_gguf(dir.path("back.gguf"));
+  const TensorView& t = back.tensor("blk.2.attn_v.weight");
+  EXPECT_EQ(t.type, 0u);
+  for (int64_t row = 0; row < t.rows(); ++row) {
+    std::vector<float> x = row_as_f32(q8.tensor("blk.2.attn_v.weight"), row);
+    EXPECT_EQ(std::memcmp(static_cast<const float*>(t.data) + row * t.cols(), x.data(), x.size() * 4), 0);
+  }
+  r = test::run_cli("quantize " + dir.path("q8.gguf") + " " + dir.path("q4.gguf") + " --type q4_0");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("is already q8_0"), std::string::npos) << r.output;
+  r = test::run_cli("quantize " + dir.path("q8.gguf") + " " + dir.path("x.gguf") + " --type q5_K");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("--type must be"), std::string::npos) << r.output;
+  r = test::run_cli("quantize --random-like nonesuch " + dir.path("x.gguf"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("unknown model shape 'nonesuch'"), std::string::npos) << r.output;
+}

@@ -146,6 +146,23 @@ TEST(GgufWriter, UnsupportedTypesStillLoadAndFailAtUse) {
   }
 }
 
+TEST(GgufWriter, RefusesWhatLlamaCppCouldNotLoad) {
+  test::TempDir dir;
+  std::vector<float> x(32);
+  gguf::Metadata m;
+  EXPECT_THROW(gguf::write_gguf(dir.path("a.gguf"), m, {{std::string(64, 'n'), 0, {32}, x.data(), {}}}), gguf::FormatError);
+  EXPECT_THROW(gguf::write_gguf(dir.path("a.gguf"), m, {{"x", 0, {32}, x.data(), {}}, {"x", 0, {32}, x.data(), {}}}),
+               gguf::FormatError);
+  EXPECT_THROW(gguf::write_gguf(dir.path("a.gguf"), m, {{"x", 8, {31}, x.data(), {}}}), gguf::FormatError);  // q8_0 rows of 31
+  EXPECT_THROW(gguf::write_gguf(dir.path("a.gguf"), m, {{"x", 0, {1, 1, 1, 1, 32}, x.data(), {}}}), gguf::FormatError);
+  m.set("general.alignment", uint32_t{24});
+  EXPECT_THROW(gguf::write_gguf(dir.path("a.gguf"), m, {}), gguf::FormatError);
+  gguf::Metadata mixed;
+  mixed.set("k", gguf::MetaValue(gguf::MetaArray{gguf::ValueType::U32, {gguf::MetaValue(1.0f)}}));
+  EXPECT_THROW(gguf::write_gguf(dir.path("a.gguf"), mixed, {}), gguf::FormatError);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path("")));
+}
+
 TEST(GgufWriter, FailedWriteKeepsTheExistingFile) {
   test::TempDir dir;
   std::string path = dir.path("model.gguf");

@@ -13,6 +13,13 @@ std::string shared_data();
 std::vector<uint8_t> read_bytes(const std::string& path);
 void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
 
+// Runs the qes binary with `args` (stderr merged into output).
+struct CliResult {
+  int status;  // exit status, or 128 + signal
+  std::string output;
+};
+CliResult run_cli(const std::string& args);
+
 // A fresh folder under $TMPDIR, removed with everything in it.
 class TempDir {
  public:

@@ -153,9 +153,20 @@ TEST(ChatTemplate, CountdownPromptsEncodeQuickly) {
       tokens += ids.size();
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("[ speed    ] countdown pass %d: %zu prompts, %zu tokens in %.1f ms: %.0f prompts/s, %.2f M tokens/s\n",
+    std::printf("[ speed    ] qwen2 countdown pass %d: %zu prompts, %zu tokens in %.1f ms: %.0f prompts/s, %.2f M tokens/s\n",
                 pass, prompts.size(), tokens, s * 1e3, prompts.size() / s, tokens / s / 1e6);
   }
+
+  // The same prompts through the SPM encoder (llama vocabulary, llama-2 format).
+  QES_REQUIRE_SHARED_FILE(spm_path, "tokenizer/ggml-vocab-llama-spm.gguf");
+  const Tokenizer spm(vocab_from_gguf(gguf::read_gguf(spm_path.string()).metadata));
+  const auto llama2 = chat_template_for(spm, "llama2");
+  size_t tokens = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (const auto& p : prompts) tokens += encode_chat(spm, llama2, p, ChatEnding::ContinueLastMessage).size();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("[ speed    ] llama-spm countdown: %zu prompts, %zu tokens in %.1f ms: %.0f prompts/s, %.2f M tokens/s\n",
+              prompts.size(), tokens, s * 1e3, prompts.size() / s, tokens / s / 1e6);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <random>
 #include <thread>
 
 #include "qes/gguf.hpp"
@@ -116,6 +117,17 @@ TEST(Decode, SpmBosAndLeadingSpace) {
   EXPECT_EQ(tok->encode("<s>Hello", false, /*parse_special=*/true), (std::vector<TokenId>{1, 15043}));
   EXPECT_EQ(tok->decode(std::vector<TokenId>{1, 15043}), "Hello");
   EXPECT_EQ(tok->decode(std::vector<TokenId>{1, 15043}, /*render_special=*/true), "<s>Hello");
+  // A continuation keeps its space: "Hello" + " world" decoded after the prompt's last token.
+  const auto prompt = tok->encode("Hello", true);
+  const auto generated = tok->encode("Hello world", true);
+  ASSERT_EQ(generated.size(), 3u);
+  const std::vector<TokenId> rest(generated.begin() + 2, generated.end());
+  EXPECT_EQ(tok->decode(rest, false, prompt.back()), " world");
+  EXPECT_EQ(tok->decode(rest), "world");
+  StreamDecoder stream(*tok, false, prompt.back());
+  EXPECT_EQ(stream.push(rest[0]), " world");
+  stream.reset(/*previous=*/1);
+  EXPECT_EQ(stream.push(rest[0]), "world");
   EXPECT_EQ(tok->encode("", true), (std::vector<TokenId>{1}));
   EXPECT_TRUE(tok->encode("", false).empty());
   // Without parse_special, "<s>" is text.
@@ -155,6 +167,81 @@ TEST(Encode, ConcurrentCallersGetTheSameIds) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(mismatches, std::vector<int>(4, 0));
+}
+
+}  // namespace
+}  // namespace qes
+
+namespace qes {
+namespace {
+
+// Random byte strings (ASCII, multi-byte characters, stray and truncated sequences, fragments
+// of special tokens) must survive encode -> decode unchanged. U+2581 "▁" is left out: SPM
+// spells spaces with it, so like SentencePiece it comes back as a space.
+TEST(Encode, RandomBytesRoundTrip) {
+  std::vector<std::pair<std::string, const Tokenizer*>> tokenizers = {
+      {"qwen2", qwen2()},
+      {"gpt-2", from_gguf("tokenizer/ggml-vocab-gpt-2.gguf")},
+      {"llama-spm", from_gguf("tokenizer/ggml-vocab-llama-spm.gguf")},
+      {"llama-2-tiny-random", from_gguf("llama-2-tiny-random.gguf")}};
+  const std::vector<std::string> atoms = {
+      "a", "Z", " ", "  ", "\n", "\t", "'s", "123", "é", "世", "🌍", "\xE2\x82", "\xFF", "\x80", "\xF0\x9F",
+      "<|im", "_end|>", "<s>", "</s", "<think>", "<0x41>", ".", "!!", "\r\n", "\xC2\xA0", "\xE3\x80\x80"};
+  std::mt19937 rng(1234);
+  for (const auto& [name, tok] : tokenizers) {
+    if (tok == nullptr) GTEST_SKIP() << "shared tokenizer data not found";
+    int failures = 0;
+    for (int i = 0; i < 300; ++i) {
+      std::string text;
+      const int n = static_cast<int>(rng() % 24);
+      for (int k = 0; k < n; ++k) text += atoms[rng() % atoms.size()];
+      const auto ids = tok->encode(text, /*add_special=*/false);
+      if (tok->decode(ids) != text) {
+        ADD_FAILURE() << name << ": '" << sanitize_utf8(text) << "' decodes to '" << sanitize_utf8(tok->decode(ids)) << "'";
+        if (++failures > 5) break;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace qes
+
+namespace qes {
+namespace {
+
+Vocab tiny_spm(std::vector<std::pair<std::string, float>> normal) {
+  Vocab v;
+  v.model = VocabModel::Spm;
+  v.source = "tiny-spm";
+  v.tokens = {"<unk>", "<s>", "</s>"};
+  v.scores = {0, 0, 0};
+  v.types = {TokenType::Unknown, TokenType::Control, TokenType::Control};
+  for (auto& [text, score] : normal) {
+    v.tokens.push_back(text);
+    v.scores.push_back(score);
+    v.types.push_back(TokenType::Normal);
+  }
+  v.unk = 0;
+  v.bos = 1;
+  v.eos = 2;
+  return v;
+}
+
+// Cutting the text into words before each "▁" is only exact when no token spans such a cut;
+// with a token like "a▁" the whole text must be merged at once.
+TEST(Encode, SpmMergesAcrossWordsWhenTheVocabAllowsIt) {
+  const Tokenizer across(tiny_spm({{"\xE2\x96\x81", -5}, {"a", -5}, {"b", -5}, {"a\xE2\x96\x81", -1},
+                                   {"a\xE2\x96\x81" "b", 0}, {"\xE2\x96\x81" "a", -2}, {"\xE2\x96\x81" "b", -3}}));
+  // "a b" -> "▁a▁b": "a▁" (-1) beats "▁a" (-2), then "a▁b" (0).
+  EXPECT_EQ(across.encode("a b", false), (std::vector<TokenId>{3, 7}));
+  // Without the tokens that cross the cut, word by word: "▁a", "▁b".
+  const Tokenizer words(tiny_spm({{"\xE2\x96\x81", -5}, {"a", -5}, {"b", -5}, {"\xE2\x96\x81" "a", -2},
+                                  {"\xE2\x96\x81" "b", -3}}));
+  EXPECT_EQ(words.encode("a b", false), (std::vector<TokenId>{6, 7}));
+  EXPECT_EQ(words.encode("a b a b", false), (std::vector<TokenId>{6, 7, 6, 7}));
+  // No byte tokens: a character outside the vocabulary becomes <unk> (one per character).
+  EXPECT_EQ(words.encode("a é", false), (std::vector<TokenId>{6, 3, 0}));
 }
 
 }  // namespace

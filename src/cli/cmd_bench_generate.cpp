@@ -1,0 +1,128 @@
+// `qes bench generate`: prefill and decode speed of batched generation for a
+// range of batch sizes (prompts of --prompt-tokens tokens, --new-tokens new
+// tokens each, every sequence running to its limit), and the peak RSS.
+#include "command_registry.hpp"
+#include "qes/bandwidth.hpp"
+#include "qes/generate_text.hpp"
+#include "qes/matmul.hpp"
+#include "qes/memory.hpp"
+#include "qes/topology.hpp"
+
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct BenchArgs {
+  std::string model, tokenizer, batches = "1,4,16,32,64", kv = "f16";
+  int prompt_tokens = 64, new_tokens = 64, threads = 0, step_rows = 256;
+  bool bandwidth = false;
+};
+
+std::vector<int> parse_batches(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const int b = std::stoi(item);
+    if (b < 1) throw std::runtime_error("--batches: batch sizes must be positive, got " + item);
+    out.push_back(b);
+  }
+  if (out.empty()) throw std::runtime_error("--batches: no batch sizes");
+  return out;
+}
+
+// Deterministic prompts of ordinary tokens (the middle of the vocabulary, away
+// from control tokens), different for every sequence.
+std::vector<qes::GenerationRequest> bench_requests(const qes::ModelConfig& c, int n, int prompt_tokens, int new_tokens) {
+  std::vector<qes::GenerationRequest> reqs(n);
+  uint64_t state = 12345;
+  for (int i = 0; i < n; i++) {
+    reqs[i].prompt.push_back(c.bos_id);
+    while (static_cast<int>(reqs[i].prompt.size()) < prompt_tokens) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      reqs[i].prompt.push_back(static_cast<int32_t>(c.vocab_size / 8 + (state >> 33) % (c.vocab_size / 2)));
+    }
+    reqs[i].max_tokens = new_tokens;
+    reqs[i].ignore_eos = true;
+  }
+  return reqs;
+}
+
+void run_bench(const BenchArgs& a) {
+  qes::set_threads(a.threads);
+  qes::ModelBundle bundle = qes::load_model_bundle(a.model, a.tokenizer, /*need_tokenizer=*/false);
+  const qes::Model& model = bundle.model;
+  const qes::ModelConfig& c = model.config;
+  const std::vector<int> batches = parse_batches(a.batches);
+  std::fprintf(stderr, "model %s: %s, %d layers, dim %d, vocab %d; weights read per token %s; kernels %s\n",
+               a.model.c_str(), c.arch == qes::Arch::Qwen2 ? "qwen2" : "llama", c.n_layers, c.dim, c.vocab_size,
+               qes::format_bytes(model.weight_bytes_per_token()).c_str(),
+               qes::kernel_name(model.weights.layers[0].wq.type, 4).c_str());
+
+  qes::GeneratorOptions opt;
+  opt.kv_type = a.kv == "f32" ? qes::KvType::F32 : qes::KvType::F16;
+  opt.max_step_rows = a.step_rows;
+  {
+    // Warm-up: fault the mapped weights in.
+    opt.batch = 1;
+    qes::Generator warm(model, opt);
+    warm.generate(bench_requests(c, 1, 4, 2));
+  }
+  std::printf("threads %d, prompts of %d tokens, %d new tokens each\n", qes::thread_count(), a.prompt_tokens, a.new_tokens);
+  std::printf("%6s %14s %14s %16s %10s %10s\n", "batch", "prefill tok/s", "decode tok/s", "generated tok/s", "KV MiB", "RSS MiB");
+  double batch1_decode = 0;
+  size_t largest_kv = 0;
+  for (int b : batches) {
+    opt.batch = b;
+    qes::Generator gen(model, opt);
+    qes::GenerationStats st;
+    gen.generate(bench_requests(c, b, a.prompt_tokens, a.new_tokens), &st);
+    if (b == 1) batch1_decode = st.decode_tokens_per_s();
+    largest_kv = std::max(largest_kv, st.kv_cache_bytes);
+    std::printf("%6d %14.1f %14.2f %16.2f %10.1f %10.1f\n", b, st.prefill_tokens_per_s(), st.decode_tokens_per_s(),
+                st.generated_tokens_per_s(), st.kv_cache_bytes / 1048576.0, qes::current_rss_bytes() / 1048576.0);
+    std::fflush(stdout);
+  }
+  const size_t peak = qes::peak_rss_bytes();
+  std::printf("peak RSS %.1f MiB; model file %.1f MiB + largest KV cache %.1f MiB = %.1f MiB (ratio %.2f)\n",
+              peak / 1048576.0, model.weight_bytes() / 1048576.0, largest_kv / 1048576.0,
+              (model.weight_bytes() + largest_kv) / 1048576.0,
+              static_cast<double>(peak) / static_cast<double>(model.weight_bytes() + largest_kv));
+  if (a.bandwidth) {
+    // Measured last: its buffer would otherwise count in the peak RSS above.
+    const double gbs = qes::measure_read_bandwidth_gbs(qes::thread_count(), size_t{1} << 29, 3);
+    const double bound = gbs * 1e9 / static_cast<double>(model.weight_bytes_per_token());
+    std::printf("read bandwidth %.2f GB/s (%d threads): batch-1 decode bound %.2f tokens/s", gbs, qes::thread_count(), bound);
+    if (batch1_decode > 0) std::printf(", measured %.2f = %.2f of the bound", batch1_decode, batch1_decode / bound);
+    std::printf("\n");
+  }
+}
+
+qes::cli::RegisterCommand reg([](CLI::App& app) {
+  CLI::App* bench = nullptr;
+  try {
+    bench = app.get_subcommand("bench");
+  } catch (const CLI::OptionNotFound&) {
+    bench = app.add_subcommand("bench", "Benchmarks");
+    bench->require_subcommand(1);
+  }
+  auto args = std::make_shared<BenchArgs>();
+  auto* cmd = bench->add_subcommand("generate", "Prefill / decode tokens/s of batched generation per batch size, and peak RSS");
+  cmd->add_option("--model,-m", args->model, "GGUF model or llama2.c checkpoint")->required();
+  cmd->add_option("--tokenizer", args->tokenizer, "llama2.c tokenizer .bin (for a llama2.c checkpoint)");
+  cmd->add_option("--batches", args->batches, "comma-separated batch sizes")->capture_default_str();
+  cmd->add_option("--prompt-tokens", args->prompt_tokens, "prompt length")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--new-tokens", args->new_tokens, "tokens generated per sequence")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--threads", args->threads, "threads (0 = one per physical core)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--kv", args->kv, "KV cache type: f16 or f32")->check(CLI::IsMember({"f16", "f32"}));
+  cmd->add_option("--step-rows", args->step_rows, "tokens per forward step (prefill chunking)")->capture_default_str();
+  cmd->add_flag("--bandwidth", args->bandwidth, "also measure read bandwidth and the batch-1 decode bound");
+  cmd->callback([args] { run_bench(*args); });
+});
+
+}  // namespace

@@ -1,0 +1,215 @@
+#include "forward.hpp"
+
+#include "qes/float_ops.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+namespace qes {
+
+namespace mops = model_ops;
+
+ForwardPass::ForwardPass(const Model& model, KvCache& cache, int max_rows, int max_logit_rows, double parallel_min_bytes)
+    : model_(model),
+      cfg_(model.config),
+      cache_(cache),
+      max_rows_(std::max(max_rows, max_logit_rows)),
+      max_logit_rows_(max_logit_rows),
+      parallel_min_bytes_(parallel_min_bytes) {
+  const size_t r = static_cast<size_t>(max_rows_);
+  q_.resize(r * cfg_.q_dim());
+  k_.resize(r * cfg_.kv_dim());
+  v_.resize(r * cfg_.kv_dim());
+  att_.resize(r * cfg_.q_dim());
+  o_.resize(r * cfg_.dim);
+  gate_.resize(r * cfg_.ffn_dim);
+  up_.resize(r * cfg_.ffn_dim);
+  logit_rows_.reserve(r);
+  runs_.reserve(r);
+
+  // RoPE cos/sin for every position of a slot, computed once.
+  const int half = cfg_.rope_dim / 2;
+  const size_t ctx = static_cast<size_t>(cache.context());
+  rope_cos_.resize(ctx * half);
+  rope_sin_.resize(ctx * half);
+  for (size_t p = 0; p < ctx; p++)
+    ops::rope_angles(&rope_cos_[p * half], &rope_sin_[p * half], cfg_.rope_dim, static_cast<int64_t>(p), cfg_.rope_base);
+  ensure_threads(omp_get_max_threads());
+}
+
+void ForwardPass::ensure_threads(int threads) {
+  const size_t r = static_cast<size_t>(max_rows_);
+  while (static_cast<int>(threads_.size()) < threads) {
+    ThreadState& t = threads_.emplace_back();
+    t.x.resize(r * cfg_.dim);
+    t.norm.resize(r * cfg_.dim);
+    t.act.resize(r * std::max(cfg_.ffn_dim, cfg_.q_dim()));
+    t.in = model_ops::LinearInput(max_rows_);
+  }
+  const size_t need_scores = static_cast<size_t>(threads) * cache_.context();
+  if (scores_.size() < need_scores) scores_.resize(need_scores);
+}
+
+size_t ForwardPass::buffer_bytes() const {
+  size_t floats = q_.size() + k_.size() + v_.size() + att_.size() + o_.size() + gate_.size() + up_.size() +
+                  rope_cos_.size() + rope_sin_.size() + scores_.size();
+  size_t bytes = 0;
+  for (const auto& t : threads_) {
+    floats += t.x.size() + t.norm.size() + t.act.size();
+    bytes += t.act.size() + t.act.size() / 8;  // quantized codes and block scales, roughly
+  }
+  return floats * sizeof(float) + bytes;
+}
+
+// One work item per (run of a slot's rows, KV head group): for each row in
+// order, bias and RoPE for the group's heads, store its key and value, then
+// softmax attention of each of the group's query heads over positions 0..pos.
+// A row's result is computed the same way whatever else is in the step.
+void ForwardPass::attention(std::span<const StepRow> rows, int layer) {
+  const int hd = cfg_.head_dim, kv_dim = cfg_.kv_dim(), q_dim = cfg_.q_dim();
+  const int group = cfg_.n_heads / cfg_.n_kv_heads;
+  const int half = cfg_.rope_dim / 2;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const int ctx = cache_.context();
+  const bool f16 = cache_.type() == KvType::F16;
+  const auto style = cfg_.rope_style == RopeStyle::Interleaved ? ops::RopeStyle::Interleaved : ops::RopeStyle::HalfSplit;
+  const LayerWeights& lw = model_.weights.layers[layer];
+  const int items = static_cast<int>(runs_.size()) * cfg_.n_kv_heads;
+
+#pragma omp for schedule(dynamic, 1)
+  for (int item = 0; item < items; item++) {
+    const Run run = runs_[item / cfg_.n_kv_heads];
+    const int g = item % cfg_.n_kv_heads;
+    float* scores = &scores_[static_cast<size_t>(omp_get_thread_num()) * ctx];
+    const int slot = rows[run.first].slot;
+    const size_t kv_off = static_cast<size_t>(g) * hd;
+    for (int r = run.first; r < run.first + run.count; r++) {
+      const int pos = rows[r].pos;
+      float* q = &q_[static_cast<size_t>(r) * q_dim + static_cast<size_t>(g) * group * hd];
+      float* k = &k_[static_cast<size_t>(r) * kv_dim + kv_off];
+      float* v = &v_[static_cast<size_t>(r) * kv_dim + kv_off];
+      if (cfg_.qkv_bias) {
+        for (int i = 0; i < group * hd; i++) q[i] += lw.bq[static_cast<size_t>(g) * group * hd + i];
+        for (int i = 0; i < hd; i++) k[i] += lw.bk[kv_off + i], v[i] += lw.bv[kv_off + i];
+      }
+      const float* c = &rope_cos_[static_cast<size_t>(pos) * half];
+      const float* s = &rope_sin_[static_cast<size_t>(pos) * half];
+      ops::rope_apply(q, group, hd, cfg_.rope_dim, c, s, style);
+      ops::rope_apply(k, 1, hd, cfg_.rope_dim, c, s, style);
+
+      const size_t at = static_cast<size_t>(pos) * kv_dim + kv_off;
+      const size_t n_keys = static_cast<size_t>(pos) + 1;
+      for (int j = 0; j < group; j++) {
+        const float* qh = q + static_cast<size_t>(j) * hd;
+        float* out = &att_[static_cast<size_t>(r) * q_dim + (static_cast<size_t>(g) * group + j) * hd];
+        if (f16) {
+          auto* keys = static_cast<uint16_t*>(cache_.keys(layer, slot));
+          auto* values = static_cast<uint16_t*>(cache_.values(layer, slot));
+          if (j == 0)
+            for (int i = 0; i < hd; i++) keys[at + i] = fp32_to_fp16(k[i]), values[at + i] = fp32_to_fp16(v[i]);
+          ops::attn_scores(scores, qh, keys + kv_off, kv_dim, n_keys, hd, scale);
+          ops::softmax(scores, n_keys);
+          ops::attn_weighted_sum(out, scores, values + kv_off, kv_dim, n_keys, hd);
+        } else {
+          auto* keys = static_cast<float*>(cache_.keys(layer, slot));
+          auto* values = static_cast<float*>(cache_.values(layer, slot));
+          if (j == 0) {
+            std::memcpy(keys + at, k, sizeof(float) * hd);
+            std::memcpy(values + at, v, sizeof(float) * hd);
+          }
+          ops::attn_scores(scores, qh, keys + kv_off, kv_dim, n_keys, hd, scale);
+          ops::softmax(scores, n_keys);
+          ops::attn_weighted_sum(out, scores, values + kv_off, kv_dim, n_keys, hd);
+        }
+      }
+    }
+  }
+}
+
+void ForwardPass::run(std::span<const StepRow> rows, float* logits) {
+  const int n = static_cast<int>(rows.size());
+  if (n == 0) return;
+  if (n > max_rows_) throw std::logic_error("ForwardPass::run: more rows than the buffers hold");
+  logit_rows_.clear();
+  runs_.clear();
+  for (int r = 0; r < n; r++) {
+    const StepRow& row = rows[r];
+    if (row.pos >= cache_.context() || row.slot < 0 || row.slot >= cache_.slots() || row.token < 0 ||
+        row.token >= cfg_.vocab_size)
+      throw std::logic_error("ForwardPass::run: row outside the KV cache or the vocabulary");
+    if (row.want_logits) logit_rows_.push_back(r);
+    if (!runs_.empty() && rows[runs_.back().first].slot == row.slot) {
+      if (rows[r - 1].pos + 1 != row.pos) throw std::logic_error("ForwardPass::run: a slot's positions must follow each other");
+      runs_.back().count++;
+    } else {
+      for (const Run& earlier : runs_)
+        if (rows[earlier.first].slot == row.slot) throw std::logic_error("ForwardPass::run: a slot's rows must be adjacent");
+      runs_.push_back({r, 1});
+    }
+  }
+  if (static_cast<int>(logit_rows_.size()) > max_logit_rows_)
+    throw std::logic_error("ForwardPass::run: more logit rows than the buffer holds");
+
+  const bool parallel = static_cast<double>(model_.weight_bytes_per_token()) * n >= parallel_min_bytes_;
+  ensure_threads(parallel ? omp_get_max_threads() : 1);
+#pragma omp parallel if (parallel)
+  step(rows, logits);
+}
+
+// The whole step, executed by every thread of the region. Per layer there are
+// four barriers, at the ends of the work-shared loops (QKV, attention, output
+// projection, gate/up, down: the residual stream and the inputs of the linear
+// layers are per-thread copies computed identically by every thread).
+void ForwardPass::step(std::span<const StepRow> rows, float* logits) {
+  const int n = static_cast<int>(rows.size());
+  const int dim = cfg_.dim, q_dim = cfg_.q_dim(), ffn = cfg_.ffn_dim;
+  const ModelWeights& w = model_.weights;
+  ThreadState& t = threads_[omp_get_thread_num()];
+  auto quantized = [](const QuantMatrix& m) { return is_quantized(m.type); };
+  auto row = [](std::vector<float>& v, int r, int width) { return &v[static_cast<size_t>(r) * width]; };
+
+  for (int r = 0; r < n; r++) mops::embedding_row(w.token_embd, rows[r].token, row(t.x, r, dim));
+
+  for (int l = 0; l < cfg_.n_layers; l++) {
+    const LayerWeights& lw = w.layers[l];
+    for (int r = 0; r < n; r++) ops::rmsnorm(row(t.norm, r, dim), row(t.x, r, dim), lw.attn_norm.data(), dim, cfg_.rms_eps);
+    t.in.set(t.norm.data(), n, dim, quantized(lw.wq) || quantized(lw.wk) || quantized(lw.wv));
+    mops::linear({{&lw.wq, q_.data()}, {&lw.wk, k_.data()}, {&lw.wv, v_.data()}}, t.in);
+
+    attention(rows, l);
+
+    t.in.set(att_.data(), n, q_dim, quantized(lw.wo));
+    mops::linear({{&lw.wo, o_.data()}}, t.in);
+    for (int r = 0; r < n; r++) {
+      float* x = row(t.x, r, dim);
+      const float* o = row(o_, r, dim);
+      for (int i = 0; i < dim; i++) x[i] += o[i];
+      ops::rmsnorm(row(t.norm, r, dim), x, lw.ffn_norm.data(), dim, cfg_.rms_eps);
+    }
+    t.in.set(t.norm.data(), n, dim, quantized(lw.w_gate) || quantized(lw.w_up));
+    mops::linear({{&lw.w_gate, gate_.data()}, {&lw.w_up, up_.data()}}, t.in);
+
+    for (int r = 0; r < n; r++) ops::silu_mul(row(t.act, r, ffn), row(gate_, r, ffn), row(up_, r, ffn), ffn);
+    t.in.set(t.act.data(), n, ffn, quantized(lw.w_down));
+    mops::linear({{&lw.w_down, o_.data()}}, t.in);
+    for (int r = 0; r < n; r++) {
+      float* x = row(t.x, r, dim);
+      const float* o = row(o_, r, dim);
+      for (int i = 0; i < dim; i++) x[i] += o[i];
+    }
+  }
+
+  // Only rows that sample need the final norm and the (large) output projection.
+  const int m = static_cast<int>(logit_rows_.size());
+  if (m == 0) return;
+  for (int j = 0; j < m; j++)
+    ops::rmsnorm(row(t.norm, j, dim), row(t.x, logit_rows_[j], dim), w.output_norm.data(), dim, cfg_.rms_eps);
+  t.in.set(t.norm.data(), m, dim, quantized(w.output));
+  mops::linear({{&w.output, logits}}, t.in);
+}
+
+}  // namespace qes

@@ -1,0 +1,18 @@
+#include "kv_cache.hpp"
+
+namespace qes {
+
+KvCache::KvCache(const ModelConfig& config, int slots, int context, KvType type)
+    : slots_(slots), context_(context), kv_dim_(config.kv_dim()), type_(type) {
+  elements_ = static_cast<size_t>(config.n_layers) * slots * context * kv_dim_;
+  const size_t bytes_each = elements_ * (type == KvType::F16 ? 2 : 4);
+  k_.reset(new uint8_t[bytes_each]);
+  v_.reset(new uint8_t[bytes_each]);
+}
+
+size_t KvCache::bytes_for(const ModelConfig& config, int slots, int context, KvType type) {
+  return 2 * static_cast<size_t>(config.n_layers) * slots * context * config.kv_dim() *
+         (type == KvType::F16 ? 2 : 4);
+}
+
+}  // namespace qes

@@ -1,0 +1,57 @@
+#include "ops.hpp"
+
+#include <algorithm>
+
+namespace qes::model_ops {
+
+// Rows of one matrix per work item: a multiple of the kernels' 32-row tile,
+// small enough that 2..16 threads split even the 128-row K/V matrices.
+constexpr int64_t kBlockRows = 64;
+
+LinearInput::LinearInput(int max_rows) : q_((max_rows + kMaxBatch - 1) / kMaxBatch) {}
+
+void LinearInput::set(const float* x, int n, int64_t cols, bool quantize) {
+  // The caller checked n against max_rows (no throwing inside a parallel region).
+  x_ = x;
+  n_ = n;
+  cols_ = cols;
+  if (!quantize) return;
+  const int chunks = (n + kMaxBatch - 1) / kMaxBatch;
+  for (int c = 0; c < chunks; c++) {
+    const int nb = std::min(kMaxBatch, n - c * kMaxBatch);
+    q_[c].quantize(x + static_cast<size_t>(c) * kMaxBatch * cols, cols, nb, cols);
+  }
+}
+
+void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in) {
+  const LinearOutput* outs = outputs.begin();
+  const int n_out = static_cast<int>(outputs.size());
+  int64_t items = 0;
+  for (int i = 0; i < n_out; i++) items += (outs[i].w->rows + kBlockRows - 1) / kBlockRows;
+  const Isa isa = active_isa();
+  const int chunks = in.chunks();
+#pragma omp for schedule(static)
+  for (int64_t item = 0; item < items; item++) {
+    int64_t block = item;
+    int o = 0;
+    while (block >= (outs[o].w->rows + kBlockRows - 1) / kBlockRows) block -= (outs[o++].w->rows + kBlockRows - 1) / kBlockRows;
+    const QuantMatrix& w = *outs[o].w;
+    const int64_t r0 = block * kBlockRows, r1 = std::min(w.rows, r0 + kBlockRows);
+    // All chunks of the input against this block while its weights are in cache.
+    for (int c = 0; c < chunks; c++) {
+      float* y = outs[o].y + static_cast<size_t>(c) * kMaxBatch * w.rows;
+      if (is_quantized(w.type)) {
+        matmul_rows(isa, w, in.chunk(c), r0, r1, y, w.rows);
+      } else {
+        const int nb = std::min(kMaxBatch, in.rows() - c * kMaxBatch);
+        matmul_rows(isa, w, in.x() + static_cast<size_t>(c) * kMaxBatch * in.cols(), in.cols(), nb, r0, r1, y, w.rows);
+      }
+    }
+  }
+}
+
+void embedding_row(const QuantMatrix& m, int64_t row, float* out) {
+  dequantize_row(m.type, m.row_ptr(row), out, m.cols);
+}
+
+}  // namespace qes::model_ops

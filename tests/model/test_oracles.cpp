@@ -1,0 +1,109 @@
+// Third-party oracles (DESIGN.md §7): stories260K's golden continuation, in the
+// llama2.c checkpoint and in llama.cpp's GGUF conversion; ollama's tiny random GGUF.
+#include "qes/generate_text.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace qes {
+namespace {
+
+std::string data_dir() {
+  const char* env = std::getenv("QES_SHARED_DATA");
+  return env ? env : QES_SHARED_DATA;
+}
+
+#define REQUIRE_DATA(file)                                                                  \
+  if (!std::filesystem::exists(data_dir() + "/" + (file)))                                  \
+  GTEST_SKIP() << "shared test data not found: " << data_dir() << "/" << (file) << " (set QES_SHARED_DATA)"
+
+// The fenced block after "## Golden output" in the data README.
+std::string golden_text() {
+  std::ifstream in(data_dir() + "/README.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string readme = ss.str();
+  const size_t section = readme.find("## Golden output");
+  const size_t open = readme.find("```\n", section);
+  const size_t close = readme.find("\n```", open + 4);
+  if (section == std::string::npos || open == std::string::npos || close == std::string::npos) return {};
+  return readme.substr(open + 4, close - open - 4);
+}
+
+std::string greedy_from_bos(const std::string& model, const std::string& tokenizer, int batch_copies = 1) {
+  ModelBundle b = load_model_bundle(model, tokenizer);
+  GenerationRequest r;
+  r.prompt = encode_prompt(*b.tokenizer, "");
+  r.max_tokens = 256;
+  GeneratorOptions opt;
+  opt.batch = batch_copies;
+  Generator gen(b.model, opt);
+  TokenizerDecoder dec(*b.tokenizer);
+  std::vector<GenerationRequest> reqs(batch_copies, r);
+  const auto out = gen.generate(reqs, nullptr, &dec);
+  for (const auto& o : out) EXPECT_EQ(o.text, out[0].text);
+  return out[0].text;
+}
+
+TEST(Oracles, Stories260KLlama2cGreedyIsGolden) {
+  REQUIRE_DATA("stories260K.bin");
+  const std::string golden = golden_text();
+  ASSERT_GT(golden.size(), 100u) << "golden text not found in README.md";
+  EXPECT_EQ(greedy_from_bos(data_dir() + "/stories260K.bin", data_dir() + "/tok512.bin"), golden);
+}
+
+TEST(Oracles, Stories260KGgufGreedyIsGolden) {
+  REQUIRE_DATA("stories260K-f32.gguf");
+  // Its own SPM vocabulary from the GGUF metadata, and a batch of copies of the same request.
+  EXPECT_EQ(greedy_from_bos(data_dir() + "/stories260K-f32.gguf", "", 3), golden_text());
+}
+
+TEST(Oracles, Stories260KContinuesAPromptLikeFromBos) {
+  REQUIRE_DATA("stories260K.bin");
+  // Greedy from "Once upon a time" is the golden text from that point (the
+  // prompt's tokens are exactly the golden's first tokens).
+  ModelBundle b = load_model_bundle(data_dir() + "/stories260K.bin", data_dir() + "/tok512.bin");
+  const std::string golden = golden_text();
+  GenerationRequest r;
+  r.prompt = encode_prompt(*b.tokenizer, "Once upon a time");
+  r.max_tokens = 40;
+  Generator gen(b.model, {});
+  TokenizerDecoder dec(*b.tokenizer);
+  const auto out = gen.generate(std::vector{r}, nullptr, &dec)[0];
+  EXPECT_EQ("Once upon a time" + out.text, golden.substr(0, 16 + out.text.size()));
+}
+
+TEST(Oracles, TinyRandomLlamaGgufLoadsAndGenerates) {
+  REQUIRE_DATA("llama-2-tiny-random.gguf");
+  ModelBundle b = load_model_bundle(data_dir() + "/llama-2-tiny-random.gguf");
+  EXPECT_EQ(b.model.config.vocab_size, 32000);
+  EXPECT_EQ(b.model.config.n_layers, 1);
+  EXPECT_EQ(b.model.config.dim, 8);
+  GenerationRequest r;
+  r.prompt = encode_prompt(*b.tokenizer, "Hello world");
+  r.max_tokens = 12;
+  r.ignore_eos = true;
+  Generator gen(b.model, {});
+  TokenizerDecoder dec(*b.tokenizer);
+  GenerationStats st;
+  const auto out = gen.generate(std::vector{r, r}, &st, &dec);
+  EXPECT_EQ(out[0].tokens.size(), 12u);
+  EXPECT_EQ(out[0].tokens, out[1].tokens);
+  EXPECT_FALSE(out[0].text.empty());
+  EXPECT_EQ(st.generated_tokens, 24);
+}
+
+TEST(Oracles, MissingFilesAreClearErrors) {
+  EXPECT_THROW(load_model_bundle("/nonexistent/model.gguf"), std::exception);
+  try {
+    load_model_bundle("/nonexistent/model.gguf");
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/model.gguf"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace qes
