@@ -115,34 +115,28 @@ void TileNoiseSampler::sample_sparse(PhiloxKey key, uint32_t len, TileNoise& out
   const PhiloxBlock cb = stream_block(key, kRegionCount, 0);
   const uint32_t count = count_[0].sample(uniform53(cb.w[0], cb.w[1]));
   if (count == 0) return;
-  // Distinct uniform positions: the top 12 bits of each word; a repeat is
-  // rejected and the next word taken, which leaves a uniform count-subset.
-  static_assert(kTileCodes == 4096, "positions are the top 12 bits of a word");
-  uint64_t taken[kTileCodes / 64] = {};
+  // Distinct uniform positions, two 12-bit draws per word (top 12 bits, then
+  // the next 12); a repeat is rejected and the next draw taken, which leaves a
+  // uniform count-subset. The k-th distinct position drawn takes the k-th value.
+  // When every nonzero is +-1 (no 31-bit draw can reach magnitude 2: small
+  // sigma), value k is a sign: bit k%128 of block k/128 of the value region;
+  // otherwise it is word k: sign in the top bit, magnitude from the low 31 bits.
+  // Positions past a short last tile are dropped after their value is drawn,
+  // so a short tile is exactly the prefix of the full one.
+  static_assert(kTileCodes == 4096, "positions are 12-bit draws");
+  uint64_t taken[kTileCodes / 64];
+  std::memset(taken, 0, sizeof(taken));  // 512 bytes; cheaper than tracking the set bits
+  const bool signs_only = magnitude_cut_.empty();
   uint32_t found = 0;
+  PhiloxBlock vb{};
   for (uint64_t block = 0; found < count; ++block) {
     const PhiloxBlock pb = stream_block(key, kRegionPosition, block);
-    for (int h = 0; h < 8 && found < count; ++h) {  // two 12-bit positions per word
+    for (int h = 0; h < 8 && found < count; ++h) {
       const uint32_t p = (h & 1) ? (pb.w[h >> 1] >> 8) & 0xFFFu : pb.w[h >> 1] >> 20;
       const uint64_t bit = uint64_t(1) << (p & 63);
       if (taken[p >> 6] & bit) continue;
       taken[p >> 6] |= bit;
-      ++found;
-    }
-  }
-  // Values in ascending position order. When every nonzero is +-1 (no 31-bit
-  // draw can reach magnitude 2: small sigma), the k-th nonzero's sign is bit
-  // k%128 of block k/128 of the value region; otherwise the k-th nonzero takes
-  // word k: sign in the top bit, magnitude from the low 31 bits.
-  const bool signs_only = magnitude_cut_.empty();
-  uint32_t k = 0;
-  PhiloxBlock vb{};
-  for (uint32_t word = 0; word < kTileCodes / 64; ++word) {
-    uint64_t bits = taken[word];
-    while (bits) {
-      const uint32_t p = word * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
-      bits &= bits - 1;
-      if (p >= len) return;  // ascending: the rest lie past a short last tile
+      const uint32_t k = found++;
       int value;
       if (signs_only) {
         if ((k & 127) == 0) vb = stream_block(key, kRegionValue, k >> 7);
@@ -153,7 +147,7 @@ void TileNoiseSampler::sample_sparse(PhiloxKey key, uint32_t len, TileNoise& out
         const int m = magnitude(v & 0x7FFFFFFFu);
         value = (v >> 31) ? -m : m;
       }
-      ++k;
+      if (p >= len) continue;
       out.pos.push_back(static_cast<uint16_t>(p));
       out.val.push_back(static_cast<int16_t>(value));
     }

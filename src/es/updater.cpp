@@ -3,6 +3,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -26,34 +28,111 @@ uint32_t float_to_bits(float f) {
   return b;
 }
 
-// Round half away from zero, exactly (no u + 0.5 trick, which misrounds 0.49999997).
-inline float round_half_away(float u) {
-  float t = static_cast<float>(static_cast<int32_t>(u));  // toward zero
-  const float r = u - t;                                    // exact
-  if (r >= 0.5f)
-    t += 1.0f;
-  else if (r <= -0.5f)
-    t -= 1.0f;
-  return t;
+// Round half away from zero, exactly (no u + 0.5 trick, which misrounds
+// 0.49999997), for |u| <= kUpdateLimit. Branch-free so the loops vectorize.
+inline int round_half_away(float u) {
+  const int t = static_cast<int>(u);     // toward zero
+  const float r = u - static_cast<float>(t);  // exact
+  return t + (r >= 0.5f ? 1 : 0) - (r <= -0.5f ? 1 : 0);
 }
+
+inline float clamp_float(float x, float lo, float hi) { return std::min(std::max(x, lo), hi); }
 
 inline bool in_range(int v, int lo, int hi) { return v >= lo && v <= hi; }
 
+// round_to_fp16 for finite |x| < 65504, branch-free.
+inline float round_to_fp16_bounded(float x) {
+  const int32_t b = std::bit_cast<int32_t>(x);
+  const int32_t sign = b & int32_t(0x80000000u);
+  const int32_t a = b & 0x7FFFFFFF;
+  const int32_t normal = (a + 0x0FFF + ((a >> 13) & 1)) & ~0x1FFF;  // keep 10 mantissa bits, ties to even
+  const int32_t subnormal = std::bit_cast<int32_t>((std::bit_cast<float>(a) + 0.5f) - 0.5f);  // multiples of 2^-24
+  const int32_t is_normal = -static_cast<int32_t>(a >= 0x38800000);  // a mask, not a branch: vectorizes
+  return std::bit_cast<float>(sign | (normal & is_normal) | (subnormal & ~is_normal));
+}
+
+// u = alpha * g + gamma * e, clamped to +-kUpdateLimit, into g. Clamping u
+// itself changes nothing: beyond the limit round(u) leaves every code range,
+// so Delta = 0 and e = clamp(u) = +-clamp either way. (A separate pass: GCC 12
+// does not vectorize clamp and float->int conversion in one loop.)
+inline void combine_into_g(uint32_t n, float* __restrict g, const float* __restrict e, float alpha, float gamma) {
+  for (uint32_t i = 0; i < n; ++i) g[i] = clamp_float(alpha * g[i] + gamma * e[i], -kUpdateLimit, kUpdateLimit);
+}
+
+// One replayed step of the residual dynamics: e only; the codes are current
+// and stay as they are (gating uses them). g holds u on entry, zeros on exit.
+inline void replay_residual_step_body(const int16_t* __restrict q, uint32_t n, float* __restrict g, float alpha, float gamma,
+                          float clamp, int lo, int hi, float* __restrict e) {
+  combine_into_g(n, g, e, alpha, gamma);
+  for (uint32_t i = 0; i < n; ++i) {
+    const float u = g[i];
+    g[i] = 0.0f;
+    int d = round_half_away(u);
+    const int nq = q[i] + d;
+    d &= -static_cast<int>((nq >= lo) & (nq <= hi));  // gated: 0 where q + d leaves the range
+    e[i] = round_to_fp16_bounded(clamp_float(u - static_cast<float>(d), -clamp, clamp));
+  }
+}
+
+// The current step: the same arithmetic, plus Delta applied and counted.
+void current_residual_step(int16_t* __restrict q, uint32_t n, float* __restrict g, float alpha, float gamma,
+                           float clamp, int lo, int hi, float* __restrict e, int64_t& changed, int64_t& hits) {
+  combine_into_g(n, g, e, alpha, gamma);
+  for (uint32_t i = 0; i < n; ++i) {
+    const float u = g[i];
+    g[i] = 0.0f;
+    int d = round_half_away(u);
+    if (d != 0 && !in_range(q[i] + d, lo, hi)) {
+      ++hits;
+      d = 0;
+    }
+    e[i] = round_to_fp16_bounded(clamp_float(u - static_cast<float>(d), -clamp, clamp));
+    if (d != 0) {
+      q[i] = static_cast<int16_t>(q[i] + d);
+      ++changed;
+    }
+  }
+}
+
+// The replayed step is the update's hot loop (K steps per tile). On x86-64 an
+// AVX2 copy runs where the CPU has it: the same IEEE operations element by
+// element (no FMA: -ffp-contract=off), so both copies give identical bits.
+void replay_residual_step_portable(const int16_t* q, uint32_t n, float* g, float alpha, float gamma, float clamp,
+                                   int lo, int hi, float* e) {
+  replay_residual_step_body(q, n, g, alpha, gamma, clamp, lo, hi, e);
+}
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) void replay_residual_step_avx2(const int16_t* q, uint32_t n, float* g, float alpha,
+                                                                float gamma, float clamp, int lo, int hi, float* e) {
+  replay_residual_step_body(q, n, g, alpha, gamma, clamp, lo, hi, e);
+}
+#endif
+
+using ReplayStepFn = void (*)(const int16_t*, uint32_t, float*, float, float, float, int, int, float*);
+
+ReplayStepFn best_replay_step() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports("avx2")) return replay_residual_step_avx2;
+#endif
+  return replay_residual_step_portable;
+}
+
+std::atomic<ReplayStepFn> g_replay_step{best_replay_step()};
+
 }  // namespace
+
+bool set_update_simd(bool allow) {
+  g_replay_step.store(allow ? best_replay_step() : replay_residual_step_portable);
+  return g_replay_step.load() != replay_residual_step_portable;
+}
 
 float round_to_fp16(float x) {
   const uint32_t b = float_to_bits(x);
   const uint32_t sign = b & 0x80000000u;
-  uint32_t a = b & 0x7FFFFFFFu;
-  if (a > 0x7F800000u) return x;                                           // NaN
-  if (a >= 0x477FF000u) return bits_to_float(sign | 0x7F800000u);          // rounds past 65504: inf
-  if (a >= 0x38800000u) {                                                   // fp16 normal: keep 10 mantissa bits
-    a = (a + 0x00000FFFu + ((a >> 13) & 1u)) & ~0x00001FFFu;
-  } else {                                                                  // fp16 subnormal: multiples of 2^-24
-    const float f = (bits_to_float(a) + 0.5f) - 0.5f;
-    a = float_to_bits(f);
-  }
-  return bits_to_float(sign | a);
+  const uint32_t a = b & 0x7FFFFFFFu;
+  if (a > 0x7F800000u) return x;                                   // NaN
+  if (a >= 0x477FF000u) return bits_to_float(sign | 0x7F800000u);  // rounds past 65504: inf
+  return round_to_fp16_bounded(x);
 }
 
 Updater::Updater(TrainableSet& set, const UpdateConfig& config) : set_(set) {
@@ -190,20 +269,10 @@ void Updater::run_tile(const TileRef& ref, const std::vector<WindowStep>& window
       continue;
     }
 
-    for (uint32_t i = 0; i < n; ++i) {
-      const float u = alpha * g[i] + gamma * e[i];
-      g[i] = 0.0f;
-      int d = static_cast<int>(round_half_away(std::clamp(u, -kUpdateLimit, kUpdateLimit)));
-      if (d != 0 && !in_range(q[i] + d, lo, hi)) {
-        if (ws.current) ++hits;
-        d = 0;
-      }
-      e[i] = round_to_fp16(std::clamp(u - float(d), -clamp, clamp));
-      if (ws.current && d != 0) {
-        q[i] = static_cast<int16_t>(q[i] + d);
-        ++changed;
-      }
-    }
+    if (ws.current)
+      current_residual_step(q, n, g, alpha, gamma, clamp, lo, hi, e, changed, hits);
+    else
+      g_replay_step.load(std::memory_order_relaxed)(q, n, g, alpha, gamma, clamp, lo, hi, e);
   }
 }
 

@@ -155,6 +155,20 @@ TEST(Update, BitIdenticalForOneAndTwoThreads) {
   }
 }
 
+TEST(Update, BitIdenticalWithAndWithoutTheSimdReplayLoop) {
+  const OwnedMatrix a0 = random_matrix(DType::Q4_0, 40, 512, 22, 0, 15);
+  const OwnedMatrix b0 = random_matrix(DType::Q8_0, 7, 64, 23, -128, 127);
+  const bool simd = set_update_simd(true);
+  const RunResult fast = run(ResidualMode::kReplay, 6, a0, b0, 8, 0.05, 1.5f);
+  set_update_simd(false);
+  const RunResult portable = run(ResidualMode::kReplay, 6, a0, b0, 8, 0.05, 1.5f);
+  set_update_simd(true);
+  std::printf("replay loop: %s vs portable\n", simd ? "SIMD copy (avx2)" : "no SIMD copy on this CPU: portable");
+  EXPECT_EQ(fast.a, portable.a);
+  EXPECT_EQ(fast.b, portable.b);
+  if (!simd) GTEST_SKIP() << "this CPU has no SIMD copy of the replay loop; only the portable path ran";
+}
+
 TEST(Update, RejectsBadInput) {
   OwnedMatrix m = random_matrix(DType::Q4_0, 2, 64, 1, 0, 15);
   TrainableSet set;

@@ -51,7 +51,8 @@ enum class SamplerKind { kAuto, kSparse, kDense };
 const char* sampler_kind_name(SamplerKind k);
 bool sampler_kind_from_name(const char* name, SamplerKind* out);
 
-// Nonzero perturbation entries of one tile: positions (ascending, tile-local) and values.
+// Nonzero perturbation entries of one tile: distinct tile-local positions and
+// their values (dense: ascending; sparse: in draw order).
 struct TileNoise {
   std::vector<uint16_t> pos;
   std::vector<int16_t> val;

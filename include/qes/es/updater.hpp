@@ -103,6 +103,10 @@ class Updater {
   std::vector<std::vector<uint16_t>> residual_;  // full mode: fp16 bits per code, per tensor
 };
 
+// Tests: allow (default) or forbid the SIMD copy of the replay loop; returns
+// whether a SIMD copy is now in use. Results are identical either way.
+bool set_update_simd(bool allow);
+
 // float rounded to the nearest fp16 value (ties to even), kept as float.
 float round_to_fp16(float x);
 
