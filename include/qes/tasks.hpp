@@ -4,4 +4,5 @@
 #include "qes/tasks/arithmetic.hpp"
 #include "qes/tasks/countdown.hpp"
 #include "qes/tasks/jsonl_task.hpp"
+#include "qes/tasks/make_task.hpp"
 #include "qes/tasks/task.hpp"

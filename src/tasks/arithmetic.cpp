@@ -37,9 +37,10 @@ struct Token {
 
 // Python's limit on nested parentheses (tokenizer MAXLEVEL, CPython 3.11).
 constexpr int kMaxParenDepth = 200;
-// Guards our own stack against "-------...1"; CPython also gives up on such
-// chains (RecursionError during compilation), at a version-dependent depth.
-constexpr int kMaxRecursion = 1000;
+// Guards our own stack against "-------...1". CPython 3.11 also gives up on
+// such chains (RecursionError while compiling) between 2000 and 3000 signs; a
+// frame here is small, so 3000 levels stay far below any thread's stack.
+constexpr int kMaxRecursion = 3000;
 
 class Parser {
  public:

@@ -81,4 +81,29 @@ std::vector<CountdownProblem> load_json(const std::filesystem::path& path) {
   return problems;
 }
 
+void write_json(const std::filesystem::path& path, const std::vector<CountdownProblem>& problems) {
+  nlohmann::ordered_json root = nlohmann::ordered_json::array();
+  for (const CountdownProblem& p : problems) {
+    nlohmann::ordered_json item;
+    item["id"] = p.id;
+    item["context"] = raw_context(p);
+    item["numbers"] = p.numbers;
+    item["target"] = p.target;
+    item["solution"] = p.solution ? nlohmann::ordered_json(*p.solution) : nlohmann::ordered_json(nullptr);
+    root.push_back(std::move(item));
+  }
+  std::filesystem::path temporary = path;
+  temporary += ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) fail(path, "cannot create " + temporary.string());
+    out << root.dump(2);
+    out.close();
+    if (!out) fail(path, "write error on " + temporary.string());
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) fail(path, "cannot rename " + temporary.string() + " into place: " + ec.message());
+}
+
 }  // namespace qes::tasks::countdown

@@ -27,8 +27,10 @@ CountdownTask CountdownTask::generated(uint64_t seed, std::size_t train_count, s
                                        const countdown::GeneratorOptions& generator, Options options) {
   // The test list gets its own stream, so changing train_count leaves it unchanged.
   const uint64_t test_seed = SplitMix64(seed ^ 0x7465737473706C74ull).next();  // "testsplt"
-  return CountdownTask(countdown::generate(seed, train_count, generator),
-                       countdown::generate(test_seed, test_count, generator), options);
+  std::vector<CountdownProblem> test = countdown::generate(test_seed, test_count, generator);
+  // Ids continue after the training problems, as in the paper's file.
+  for (CountdownProblem& p : test) p.id += static_cast<int64_t>(train_count);
+  return CountdownTask(countdown::generate(seed, train_count, generator), std::move(test), options);
 }
 
 std::size_t CountdownTask::size(Split split) const {

@@ -93,6 +93,13 @@ TEST(Arithmetic, NestingLimitIsPythons) {
   auto nested = [](int depth) { return std::string(depth, '(') + "1" + std::string(depth, ')'); };
   EXPECT_TRUE(evaluate_arithmetic(nested(200)).ok());
   EXPECT_EQ(evaluate_arithmetic(nested(201)).status, Status::syntax_error);
+  // What Python accepts: 200 levels each with a sign, 2000 signs in a row.
+  std::string signed_nesting;
+  for (int i = 0; i < 200; ++i) signed_nesting += "-(";
+  signed_nesting += '1';
+  signed_nesting.append(200, ')');
+  EXPECT_EQ(evaluate_arithmetic(signed_nesting).value, 1.0);
+  EXPECT_EQ(evaluate_arithmetic(std::string(2001, '-') + "1").value, -1.0);
   // A long unary chain must fail cleanly, not overflow our stack.
   EXPECT_FALSE(evaluate_arithmetic(std::string(100000, '-') + "1").ok());
   EXPECT_FALSE(evaluate_arithmetic(std::string(100000, '(')).ok());

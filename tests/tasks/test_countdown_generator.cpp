@@ -132,6 +132,8 @@ TEST(CountdownGenerator, GeneratedTask) {
   for (size_t i = 0; i < 30; ++i)
     EXPECT_EQ(task.problem(Split::test, i).numbers, other.problem(Split::test, i).numbers);
   EXPECT_NE(task.problem(Split::train, 0).numbers, task.problem(Split::test, 0).numbers);
+  EXPECT_EQ(task.problem(Split::train, 19).id, 19);
+  EXPECT_EQ(task.problem(Split::test, 0).id, 20);
   const auto& p = task.problem(Split::test, 3);
   EXPECT_EQ(task.score(Split::test, 3, "</think>\n<answer>" + *p.solution + "</answer>").reward, 1.1);
 }

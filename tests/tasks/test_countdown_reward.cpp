@@ -179,6 +179,10 @@ TEST(CountdownReward, MatchesPythonOracle) {
     ASSERT_EQ(score.format, c["format"].get<double>());
     ASSERT_EQ(score.answer, c["answer"].get<double>());
     ASSERT_EQ(score.reward, c["reward"].get<double>());
+    // The "ES at scale" scoring (prompt prefilled with the response prompt, the
+    // completion scored alone) gives the same numbers, so prefilling is safe.
+    const Score alone = countdown::score_response(completion, problem.numbers, problem.target);
+    ASSERT_EQ(alone.reward, score.reward);
     correct += score.correct;
     ++cases;
   }

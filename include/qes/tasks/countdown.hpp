@@ -90,6 +90,16 @@ Score score_completion(std::string_view completion, const CountdownProblem& prob
 // Throws std::runtime_error naming the file (and the problem) on bad input.
 std::vector<CountdownProblem> load_json(const std::filesystem::path& path);
 
+// The file's "context" field: system message + user message + response prompt
+// with no chat template, numbers printed as numpy prints an int array
+// ("[21 68  8 36]"). The reference ignores it (and so does load_json); we
+// write it so our files look exactly like the paper's.
+std::string raw_context(const CountdownProblem& problem);
+
+// Writes problems in the paper's format (same keys, order and indentation), to
+// a temporary name first and then renamed, so a crash never leaves half a file.
+void write_json(const std::filesystem::path& path, const std::vector<CountdownProblem>& problems);
+
 // New problems, solvable by construction: the target is the value of a random
 // expression over the numbers (pick two of the pool, combine with a random
 // operator, put the result back, until one is left), computed exactly over
