@@ -40,8 +40,9 @@ struct ModelBundle {
 // tokenizer_path: a llama2.c tokenizer .bin (also what a llama2.c checkpoint is
 // loaded with), a Hugging Face tokenizer.json, or a GGUF whose metadata holds a
 // vocabulary; empty = the model file's own vocabulary. Throws naming the file.
+// map_mode CopyOnWrite lets the trainer change codes in memory (never the file).
 ModelBundle load_model_bundle(const std::string& model_path, const std::string& tokenizer_path = "",
-                              bool need_tokenizer = true);
+                              bool need_tokenizer = true, gguf::MapMode map_mode = gguf::MapMode::ReadOnly);
 
 std::string format_bytes(size_t bytes);  // "123.4 MiB"
 

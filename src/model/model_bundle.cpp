@@ -14,9 +14,11 @@ static bool ends_with(const std::string& s, const char* suffix) {
   return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
 }
 
-ModelBundle load_model_bundle(const std::string& model_path, const std::string& tokenizer_path, bool need_tokenizer) {
+ModelBundle load_model_bundle(const std::string& model_path, const std::string& tokenizer_path, bool need_tokenizer,
+                              gguf::MapMode map_mode) {
   ModelBundle s;
   LoadOptions options;
+  options.map_mode = map_mode;
   // llama2.c checkpoints take their vocabulary from the tokenizer file.
   if (ends_with(tokenizer_path, ".bin")) options.tokenizer_path = tokenizer_path;
   s.file = load_model_file(model_path, options);
