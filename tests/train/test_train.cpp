@@ -15,6 +15,7 @@
 
 #include "qes/es/fitness.hpp"
 #include "qes/es/perturb.hpp"
+#include "qes/es/updater.hpp"
 #include "qes/generate_text.hpp"
 #include "qes/gguf.hpp"
 #include "qes/model_file.hpp"
@@ -88,7 +89,7 @@ class TrainTest : public ::testing::Test {
     c.chat_template = "plain";
     c.seed = 7;
     c.population = 8;
-    c.sigma = 0.6;
+    c.sigma = 0.1;  // P(d != 0) ~ 8%: the sparse sampler
     c.alpha = 0.8;
     c.window = 50;
     c.iterations = 4;
@@ -237,6 +238,16 @@ TEST_F(TrainTest, ResumedRunEndsWithTheSameFileAsAnUninterruptedOne) {
     EXPECT_TRUE(fs::exists(b.model_path)) << "the model is saved on interrupt too";
     const CheckpointState st = load_checkpoint_state(b.checkpoint_dir);
     EXPECT_EQ(st.iteration, 2);
+    {
+      // The seed history and the base model alone reproduce the checkpoint's model.
+      const es::History h = load_checkpoint_history(b.checkpoint_dir, st);
+      ModelBundle base = load_model_bundle(model_, "", true, gguf::MapMode::CopyOnWrite);
+      es::TrainableSet set = es::TrainableSet::select(quantized_tensors(base.file));
+      es::Updater(set, h.config).rerun(h);
+      ModelBundle saved = load_model_bundle(checkpoint_model_path(b.checkpoint_dir, st));
+      EXPECT_TRUE(tensor_bytes(set) == tensor_bytes(es::TrainableSet::select(quantized_tensors(saved.file))));
+      EXPECT_FALSE(tensor_bytes(set) == tensor_bytes(es::TrainableSet::select(quantized_tensors(load_model_file(model_)))));
+    }
 
     TrainConfig rest = tiny(std::string("part-") + mode);
     rest.mode = mode;
@@ -285,7 +296,7 @@ TEST_F(TrainTest, ResumeRefusesADifferentConfig) {
   c.checkpoint_every = 1;
   const TrainResult r = run_training(c);
   TrainConfig other = tiny("refuse");
-  other.sigma = 0.7;
+  other.sigma = 0.2;
   other.resume = r.checkpoint_dir;
   try {
     run_training(other);
