@@ -1,6 +1,7 @@
 // Quantizing the activations x per 32-value block, once per matmul. The same
 // code runs for every path, so all paths see identical int8 activations and
 // their integer dot products can be compared exactly.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -23,6 +24,11 @@ int32_t round_even(float v) {
 }  // namespace
 
 void QuantizedActivations::quantize(const float* x, int64_t ldx, int nb, int64_t cols) {
+  resize(nb, cols);
+  quantize_vectors(x, ldx, 0, nb);
+}
+
+void QuantizedActivations::resize(int nb, int64_t cols) {
   if (cols <= 0 || cols % 32 != 0)
     throw std::invalid_argument("activations of " + std::to_string(cols) +
                                 " values cannot be quantized per 32-value block");
@@ -35,12 +41,18 @@ void QuantizedActivations::quantize(const float* x, int64_t ldx, int nb, int64_t
   d_.resize(static_cast<size_t>(nb) * nblocks);
   sum_.resize(d_.size());
   dsum_.resize(d_.size());
-  for (int b = 0; b < nb; b++) {
+}
+
+void QuantizedActivations::quantize_vectors(const float* x, int64_t ldx, int b0, int b1) {
+  const int64_t cols = cols_;
+  const int64_t nblocks = cols / 32;
+  for (int b = b0; b < b1; b++) {
     for (int64_t i = 0; i < nblocks; i++) {
       const float* v = x + b * ldx + i * 32;
       int8_t* q = q_.data() + b * cols + i * 32;
       float amax = 0.0f;
-      for (int j = 0; j < 32; j++) amax = std::fmax(amax, std::fabs(v[j]));
+      // std::max, not std::fmax (a libm call per value): the same result, since amax is never NaN.
+      for (int j = 0; j < 32; j++) amax = std::max(amax, std::fabs(v[j]));
       const float d = amax / 127;
       const float id = d != 0.0f ? 1.0f / d : 0.0f;
       int32_t sum = 0;

@@ -39,6 +39,14 @@ COMMON = dict(
 )
 
 
+def rope_theta_of(config):
+    """transformers 4 keeps rope_theta on the config; 5 moved it into rope_parameters."""
+    params = getattr(config, "rope_parameters", None)
+    if isinstance(params, dict) and "rope_theta" in params:
+        return params["rope_theta"]
+    return config.rope_theta
+
+
 def randomize(model, seed):
     """Weights large enough that every layer matters (HF's default init of
     std 0.02 leaves near-uniform logits): matrices N(0, 1/cols), norms near 1,
@@ -83,7 +91,7 @@ def save(model, name, arch, config, out):
             "num_key_value_heads": config.num_key_value_heads,
             "max_position_embeddings": config.max_position_embeddings,
             "rms_norm_eps": config.rms_norm_eps,
-            "rope_theta": config.rope_theta,
+            "rope_theta": rope_theta_of(config),
             "tie_word_embeddings": config.tie_word_embeddings,
         },
         "tensors": index,

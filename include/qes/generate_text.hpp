@@ -2,6 +2,7 @@
 // Text on both sides of the generator: prompts encoded with a tokenizer, and
 // the tokenizer as the generator's TokenDecoder.
 #include "qes/generate.hpp"
+#include "qes/gguf.hpp"
 #include "qes/model_file.hpp"
 #include "qes/tokenizer.hpp"
 
@@ -40,7 +41,7 @@ struct ModelBundle {
 // tokenizer_path: a llama2.c tokenizer .bin (also what a llama2.c checkpoint is
 // loaded with), a Hugging Face tokenizer.json, or a GGUF whose metadata holds a
 // vocabulary; empty = the model file's own vocabulary. Throws naming the file.
-// map_mode CopyOnWrite lets the trainer change codes in memory (never the file).
+// map_mode CopyOnWrite lets the trainer change codes in place (the file is never written).
 ModelBundle load_model_bundle(const std::string& model_path, const std::string& tokenizer_path = "",
                               bool need_tokenizer = true, gguf::MapMode map_mode = gguf::MapMode::ReadOnly);
 

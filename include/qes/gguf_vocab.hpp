@@ -11,4 +11,9 @@ namespace qes {
 // key is absent are llama.cpp's. Throws std::runtime_error naming the file and the key.
 Vocab vocab_from_gguf(const gguf::Metadata& meta);
 
+// A vocabulary from any file qes reads one from, told apart by content: a GGUF file (its
+// tokenizer.ggml.* metadata), a Hugging Face tokenizer.json, or a llama2.c tokenizer .bin.
+// For `--tokenizer FILE` options.
+Vocab load_vocab_file(const std::filesystem::path& path);
+
 }  // namespace qes

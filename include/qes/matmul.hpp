@@ -56,6 +56,10 @@ class QuantizedActivations {
  public:
   // x: nb vectors of `cols` floats (cols a multiple of 32), vector b at x + b*ldx.
   void quantize(const float* x, int64_t ldx, int nb, int64_t cols);
+  // The same in two steps, so threads can fill disjoint vectors at once:
+  // resize() once, then quantize_vectors() for vectors [b0, b1) of x (vector b at x + b*ldx).
+  void resize(int nb, int64_t cols);
+  void quantize_vectors(const float* x, int64_t ldx, int b0, int b1);
 
   int64_t cols() const { return cols_; }
   int64_t blocks() const { return cols_ / 32; }

@@ -104,19 +104,21 @@ class Tokenizer {
   TokenId bos() const;
   TokenId eos() const;
   TokenType type(TokenId id) const;
-  bool is_special(TokenId id) const;  // Control, UserDefined or Unknown: ends an SPM word
+  bool is_special(TokenId id) const;  // Control, UserDefined or Unknown
   // EOS, EOT and the usual end-of-turn tokens present in the vocab (<|im_end|>, <|endoftext|>...)
   bool is_end_of_generation(TokenId id) const;
   std::optional<TokenId> find(std::string_view token_text) const;
 
+  struct Impl;  // lookup tables and encoders: src/tokenizer/tokenizer_impl.hpp
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-// Turns generated tokens into text as they come: holds back an incomplete UTF-8 sequence until
-// its last byte arrives, replaces bytes that can never become valid UTF-8 with U+FFFD, and drops
-// the leading space of the first word after BOS (or at the start), as llama2.c does.
+// Turns generated tokens into text as they come (the Tokenizer must outlive it and not move):
+// holds back an incomplete UTF-8 sequence until its last byte arrives, replaces bytes that can
+// never become valid UTF-8 with U+FFFD, and drops the leading space of the first word after BOS
+// (or at the start), as llama2.c does.
 class StreamDecoder {
  public:
   // previous: the token before the first one pushed (the prompt's last), as in decode().

@@ -6,9 +6,13 @@
 #include "qes/generate_text.hpp"
 #include "qes/matmul.hpp"
 #include "qes/memory.hpp"
+#include "qes/model_file.hpp"
 #include "qes/topology.hpp"
 
+#include <sys/resource.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -22,6 +26,12 @@ struct BenchArgs {
   int prompt_tokens = 64, new_tokens = 64, threads = 0, step_rows = 256;
   bool bandwidth = false;
 };
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
 
 std::vector<int> parse_batches(const std::string& s) {
   std::vector<int> out;
@@ -55,8 +65,12 @@ std::vector<qes::GenerationRequest> bench_requests(const qes::ModelConfig& c, in
 
 void run_bench(const BenchArgs& a) {
   qes::set_threads(a.threads);
-  qes::ModelBundle bundle = qes::load_model_bundle(a.model, a.tokenizer, /*need_tokenizer=*/false);
-  const qes::Model& model = bundle.model;
+  // No tokenizer: prompts are token ids, and a 150k-token vocabulary would count in the RSS.
+  qes::LoadOptions lo;
+  lo.tokenizer_path = a.tokenizer;
+  const qes::ModelFile file = qes::load_model_file(a.model, lo);
+  const qes::Model model = qes::build_model(file);
+  const size_t file_bytes = std::filesystem::file_size(a.model);
   const qes::ModelConfig& c = model.config;
   const std::vector<int> batches = parse_batches(a.batches);
   std::fprintf(stderr, "model %s: %s, %d layers, dim %d, vocab %d; weights read per token %s; kernels %s\n",
@@ -74,25 +88,31 @@ void run_bench(const BenchArgs& a) {
     warm.generate(bench_requests(c, 1, 4, 2));
   }
   std::printf("threads %d, prompts of %d tokens, %d new tokens each\n", qes::thread_count(), a.prompt_tokens, a.new_tokens);
-  std::printf("%6s %14s %14s %16s %10s %10s\n", "batch", "prefill tok/s", "decode tok/s", "generated tok/s", "KV MiB", "RSS MiB");
+  // CPU share: CPU time of the process over (wall time x threads). On a machine
+  // shared with other jobs it says how much of the asked-for cores the run got.
+  std::printf("%6s %14s %14s %16s %10s %10s %8s\n", "batch", "prefill tok/s", "decode tok/s", "generated tok/s", "KV MiB",
+              "RSS MiB", "CPU %");
   double batch1_decode = 0;
   size_t largest_kv = 0;
   for (int b : batches) {
     opt.batch = b;
     qes::Generator gen(model, opt);
     qes::GenerationStats st;
-    gen.generate(bench_requests(c, b, a.prompt_tokens, a.new_tokens), &st);
+    const auto requests = bench_requests(c, b, a.prompt_tokens, a.new_tokens);
+    const double cpu0 = cpu_seconds();
+    gen.generate(requests, &st);
+    const double cpu_share = (cpu_seconds() - cpu0) / (st.total_seconds * qes::thread_count());
     if (b == 1) batch1_decode = st.decode_tokens_per_s();
     largest_kv = std::max(largest_kv, st.kv_cache_bytes);
-    std::printf("%6d %14.1f %14.2f %16.2f %10.1f %10.1f\n", b, st.prefill_tokens_per_s(), st.decode_tokens_per_s(),
-                st.generated_tokens_per_s(), st.kv_cache_bytes / 1048576.0, qes::current_rss_bytes() / 1048576.0);
+    std::printf("%6d %14.1f %14.2f %16.2f %10.1f %10.1f %8.0f\n", b, st.prefill_tokens_per_s(), st.decode_tokens_per_s(),
+                st.generated_tokens_per_s(), st.kv_cache_bytes / 1048576.0, qes::current_rss_bytes() / 1048576.0,
+                100.0 * cpu_share);
     std::fflush(stdout);
   }
   const size_t peak = qes::peak_rss_bytes();
   std::printf("peak RSS %.1f MiB; model file %.1f MiB + largest KV cache %.1f MiB = %.1f MiB (ratio %.2f)\n",
-              peak / 1048576.0, model.weight_bytes() / 1048576.0, largest_kv / 1048576.0,
-              (model.weight_bytes() + largest_kv) / 1048576.0,
-              static_cast<double>(peak) / static_cast<double>(model.weight_bytes() + largest_kv));
+              peak / 1048576.0, file_bytes / 1048576.0, largest_kv / 1048576.0, (file_bytes + largest_kv) / 1048576.0,
+              static_cast<double>(peak) / static_cast<double>(file_bytes + largest_kv));
   if (a.bandwidth) {
     // Measured last: its buffer would otherwise count in the peak RSS above.
     const double gbs = qes::measure_read_bandwidth_gbs(qes::thread_count(), size_t{1} << 29, 3);

@@ -1,6 +1,7 @@
 // `qes generate`: text from a model, one prompt or a file of them, decoded in batches.
 // The generated text alone goes to stdout; statistics go to stderr.
 #include "command_registry.hpp"
+#include "qes/chat_template.hpp"
 #include "qes/generate_text.hpp"
 #include "qes/memory.hpp"
 #include "qes/topology.hpp"
@@ -18,12 +19,12 @@
 namespace {
 
 struct GenerateArgs {
-  std::string model, tokenizer, prompt, prompts_file, kv = "f16";
+  std::string model, tokenizer, prompt, prompts_file, kv = "f16", chat_template;
   std::vector<std::string> stop;
   int batch = 16, max_tokens = 256, top_k = 0, threads = 0, context = 0;
   float temperature = 0.0f, top_p = 1.0f;
   uint64_t seed = 0;
-  bool chat = false, have_prompt = false;
+  bool chat = false;
 };
 
 // One prompt per line; a line holding a JSON string or an object with "prompt"
@@ -50,14 +51,6 @@ std::vector<std::string> read_prompts(const std::string& path) {
   return prompts;
 }
 
-// The conversation a chat model expects around a single user message: ChatML
-// for vocabularies that have <|im_start|> (Qwen), llama-2's [INST] otherwise.
-std::string chat_prompt(const qes::Tokenizer& tok, const std::string& user) {
-  if (tok.find("<|im_start|>"))
-    return "<|im_start|>user\n" + user + "<|im_end|>\n<|im_start|>assistant\n";
-  return "[INST] " + user + " [/INST]";
-}
-
 void run_generate(const GenerateArgs& a) {
   qes::set_threads(a.threads);
   qes::ModelBundle bundle = qes::load_model_bundle(a.model, a.tokenizer, /*need_tokenizer=*/true);
@@ -68,10 +61,17 @@ void run_generate(const GenerateArgs& a) {
   if (many) texts = read_prompts(a.prompts_file);
   else texts.push_back(a.prompt);
 
+  qes::ChatTemplate chat;
+  if (a.chat || !a.chat_template.empty()) chat = qes::chat_template_for(tok, a.chat_template);
   std::vector<qes::GenerationRequest> requests;
   for (size_t i = 0; i < texts.size(); i++) {
     qes::GenerationRequest r;
-    r.prompt = qes::encode_prompt(tok, a.chat ? chat_prompt(tok, texts[i]) : texts[i]);
+    if (a.chat || !a.chat_template.empty()) {
+      const std::vector<qes::ChatMessage> conversation{{"user", texts[i]}};
+      r.prompt = qes::encode_chat(tok, chat, conversation, qes::ChatEnding::GenerationPrompt);
+    } else {
+      r.prompt = qes::encode_prompt(tok, texts[i]);
+    }
     r.max_tokens = a.max_tokens;
     r.stop = a.stop;
     r.sampling = {a.temperature, a.top_k, a.top_p, a.seed + i};
@@ -140,7 +140,8 @@ qes::cli::RegisterCommand reg([](CLI::App& app) {
   cmd->add_option("--top-p", args->top_p, "nucleus sampling mass (1 = off)")->check(CLI::Range(0.0f, 1.0f));
   cmd->add_option("--seed", args->seed, "sampling seed; sequence i uses seed + i");
   cmd->add_option("--stop", args->stop, "stop string (repeatable); not included in the output");
-  cmd->add_flag("--chat", args->chat, "wrap each prompt in the model's chat template (ChatML or llama-2)");
+  cmd->add_flag("--chat", args->chat, "wrap each prompt as a user turn in the model's chat template (ChatML or llama-2)");
+  cmd->add_option("--chat-template", args->chat_template, "chatml or llama2, instead of the one the model's metadata names (implies --chat)");
   cmd->add_option("--threads", args->threads, "threads (0 = one per physical core)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--kv", args->kv, "KV cache type: f16 or f32");
   cmd->add_option("--context", args->context, "positions per sequence (0 = prompt + max tokens, capped at the model's)")

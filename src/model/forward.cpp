@@ -19,7 +19,8 @@ ForwardPass::ForwardPass(const Model& model, KvCache& cache, int max_rows, int m
       cache_(cache),
       max_rows_(std::max(max_rows, max_logit_rows)),
       max_logit_rows_(max_logit_rows),
-      parallel_min_bytes_(parallel_min_bytes) {
+      parallel_min_bytes_(parallel_min_bytes),
+      shared_(cfg_, max_rows_) {
   const size_t r = static_cast<size_t>(max_rows_);
   q_.resize(r * cfg_.q_dim());
   k_.resize(r * cfg_.kv_dim());
@@ -41,15 +42,24 @@ ForwardPass::ForwardPass(const Model& model, KvCache& cache, int max_rows, int m
   ensure_threads(omp_get_max_threads());
 }
 
+ForwardPass::Activations::Activations(const ModelConfig& c, int rows)
+    : x(static_cast<size_t>(rows) * c.dim),
+      norm(static_cast<size_t>(rows) * c.dim),
+      act(static_cast<size_t>(rows) * std::max(c.ffn_dim, c.q_dim())),
+      in_dim(rows),
+      in_att(rows),
+      in_ffn(rows),
+      in_logits(rows) {}
+
+void ForwardPass::Activations::prepare(const float* att, int n, int m, const ModelConfig& c) {
+  in_dim.prepare(norm.data(), n, c.dim);
+  in_att.prepare(att, n, c.q_dim());
+  in_ffn.prepare(act.data(), n, c.ffn_dim);
+  if (m > 0) in_logits.prepare(norm.data(), m, c.dim);
+}
+
 void ForwardPass::ensure_threads(int threads) {
-  const size_t r = static_cast<size_t>(max_rows_);
-  while (static_cast<int>(threads_.size()) < threads) {
-    ThreadState& t = threads_.emplace_back();
-    t.x.resize(r * cfg_.dim);
-    t.norm.resize(r * cfg_.dim);
-    t.act.resize(r * std::max(cfg_.ffn_dim, cfg_.q_dim()));
-    t.in = model_ops::LinearInput(max_rows_);
-  }
+  while (static_cast<int>(per_thread_.size()) < threads) per_thread_.emplace_back(cfg_, kRedundantRows);
   const size_t need_scores = static_cast<size_t>(threads) * cache_.context();
   if (scores_.size() < need_scores) scores_.resize(need_scores);
 }
@@ -57,12 +67,13 @@ void ForwardPass::ensure_threads(int threads) {
 size_t ForwardPass::buffer_bytes() const {
   size_t floats = q_.size() + k_.size() + v_.size() + att_.size() + o_.size() + gate_.size() + up_.size() +
                   rope_cos_.size() + rope_sin_.size() + scores_.size();
-  size_t bytes = 0;
-  for (const auto& t : threads_) {
-    floats += t.x.size() + t.norm.size() + t.act.size();
-    bytes += t.act.size() + t.act.size() / 8;  // quantized codes and block scales, roughly
-  }
-  return floats * sizeof(float) + bytes;
+  auto add = [&](const Activations& a) {
+    floats += a.x.size() + a.norm.size() + a.act.size();
+    floats += (a.x.size() * 2 + a.act.size()) / 3;  // quantized codes and block scales, roughly
+  };
+  add(shared_);
+  for (const auto& a : per_thread_) add(a);
+  return floats * sizeof(float);
 }
 
 // One work item per (run of a slot's rows, KV head group): for each row in
@@ -80,7 +91,7 @@ void ForwardPass::attention(std::span<const StepRow> rows, int layer) {
   const LayerWeights& lw = model_.weights.layers[layer];
   const int items = static_cast<int>(runs_.size()) * cfg_.n_kv_heads;
 
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(dynamic, 1) nowait
   for (int item = 0; item < items; item++) {
     const Run run = runs_[item / cfg_.n_kv_heads];
     const int g = item % cfg_.n_kv_heads;
@@ -156,60 +167,97 @@ void ForwardPass::run(std::span<const StepRow> rows, float* logits) {
 
   const bool parallel = static_cast<double>(model_.weight_bytes_per_token()) * n >= parallel_min_bytes_;
   ensure_threads(parallel ? omp_get_max_threads() : 1);
-#pragma omp parallel if (parallel)
-  step(rows, logits);
+  const bool shared = n > kRedundantRows || !parallel || omp_get_max_threads() == 1;
+  if (shared) shared_.prepare(att_.data(), n, static_cast<int>(logit_rows_.size()), cfg_);
+  const int team = parallel ? omp_get_max_threads() : 1;
+  barrier_.reset(team);
+#pragma omp parallel num_threads(team) if (parallel)
+  {
+    // The barrier must count the actual team (smaller when called from inside
+    // another parallel region, or under a thread limit).
+    if (omp_get_num_threads() != team) {
+#pragma omp single
+      barrier_.reset(omp_get_num_threads());
+    }
+    step(rows, logits, shared);
+  }
 }
 
-// The whole step, executed by every thread of the region. Per layer there are
-// four barriers, at the ends of the work-shared loops (QKV, attention, output
-// projection, gate/up, down: the residual stream and the inputs of the linear
-// layers are per-thread copies computed identically by every thread).
-void ForwardPass::step(std::span<const StepRow> rows, float* logits) {
+// The whole step, executed by every thread of the region.
+void ForwardPass::step(std::span<const StepRow> rows, float* logits, bool shared) {
   const int n = static_cast<int>(rows.size());
-  const int dim = cfg_.dim, q_dim = cfg_.q_dim(), ffn = cfg_.ffn_dim;
+  const int m = static_cast<int>(logit_rows_.size());
+  const int dim = cfg_.dim, ffn = cfg_.ffn_dim;
   const ModelWeights& w = model_.weights;
-  ThreadState& t = threads_[omp_get_thread_num()];
-  auto quantized = [](const QuantMatrix& m) { return is_quantized(m.type); };
-  auto row = [](std::vector<float>& v, int r, int width) { return &v[static_cast<size_t>(r) * width]; };
+  const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+  Activations& a = shared ? shared_ : per_thread_[tid];
+  if (!shared) a.prepare(att_.data(), n, m, cfg_);
+  // This thread's rows: a contiguous share when shared, else all of them.
+  const int r0 = shared ? static_cast<int>(static_cast<int64_t>(n) * tid / nth) : 0;
+  const int r1 = shared ? static_cast<int>(static_cast<int64_t>(n) * (tid + 1) / nth) : n;
+  auto sync = [this, shared] {
+    if (shared) barrier_.wait();
+  };
+  auto quantized = [](const QuantMatrix& q) { return is_quantized(q.type); };
+  auto row = [](auto& v, int r, int width) { return &v[static_cast<size_t>(r) * width]; };
 
-  for (int r = 0; r < n; r++) mops::embedding_row(w.token_embd, rows[r].token, row(t.x, r, dim));
+  for (int r = r0; r < r1; r++) mops::embedding_row(w.token_embd, rows[r].token, row(a.x, r, dim));
 
   for (int l = 0; l < cfg_.n_layers; l++) {
     const LayerWeights& lw = w.layers[l];
-    for (int r = 0; r < n; r++) ops::rmsnorm(row(t.norm, r, dim), row(t.x, r, dim), lw.attn_norm.data(), dim, cfg_.rms_eps);
-    t.in.set(t.norm.data(), n, dim, quantized(lw.wq) || quantized(lw.wk) || quantized(lw.wv));
-    mops::linear({{&lw.wq, q_.data()}, {&lw.wk, k_.data()}, {&lw.wv, v_.data()}}, t.in);
-
+    for (int r = r0; r < r1; r++) {
+      if (l > 0) {  // the previous layer's down projection joins the residual stream
+        float* x = row(a.x, r, dim);
+        const float* o = row(o_, r, dim);
+        for (int i = 0; i < dim; i++) x[i] += o[i];
+      }
+      ops::rmsnorm(row(a.norm, r, dim), row(a.x, r, dim), lw.attn_norm.data(), dim, cfg_.rms_eps);
+    }
+    if (quantized(lw.wq) || quantized(lw.wk) || quantized(lw.wv)) a.in_dim.quantize_rows(r0, r1);
+    sync();
+    mops::linear({{&lw.wq, q_.data()}, {&lw.wk, k_.data()}, {&lw.wv, v_.data()}}, a.in_dim);
+    barrier_.wait();
     attention(rows, l);
+    barrier_.wait();
 
-    t.in.set(att_.data(), n, q_dim, quantized(lw.wo));
-    mops::linear({{&lw.wo, o_.data()}}, t.in);
-    for (int r = 0; r < n; r++) {
-      float* x = row(t.x, r, dim);
+    if (quantized(lw.wo)) a.in_att.quantize_rows(r0, r1);
+    sync();
+    mops::linear({{&lw.wo, o_.data()}}, a.in_att);
+    barrier_.wait();
+    for (int r = r0; r < r1; r++) {
+      float* x = row(a.x, r, dim);
       const float* o = row(o_, r, dim);
       for (int i = 0; i < dim; i++) x[i] += o[i];
-      ops::rmsnorm(row(t.norm, r, dim), x, lw.ffn_norm.data(), dim, cfg_.rms_eps);
+      ops::rmsnorm(row(a.norm, r, dim), x, lw.ffn_norm.data(), dim, cfg_.rms_eps);
     }
-    t.in.set(t.norm.data(), n, dim, quantized(lw.w_gate) || quantized(lw.w_up));
-    mops::linear({{&lw.w_gate, gate_.data()}, {&lw.w_up, up_.data()}}, t.in);
+    if (quantized(lw.w_gate) || quantized(lw.w_up)) a.in_dim.quantize_rows(r0, r1);
+    sync();
+    mops::linear({{&lw.w_gate, gate_.data()}, {&lw.w_up, up_.data()}}, a.in_dim);
+    barrier_.wait();
 
-    for (int r = 0; r < n; r++) ops::silu_mul(row(t.act, r, ffn), row(gate_, r, ffn), row(up_, r, ffn), ffn);
-    t.in.set(t.act.data(), n, ffn, quantized(lw.w_down));
-    mops::linear({{&lw.w_down, o_.data()}}, t.in);
-    for (int r = 0; r < n; r++) {
-      float* x = row(t.x, r, dim);
-      const float* o = row(o_, r, dim);
-      for (int i = 0; i < dim; i++) x[i] += o[i];
-    }
+    for (int r = r0; r < r1; r++) ops::silu_mul(row(a.act, r, ffn), row(gate_, r, ffn), row(up_, r, ffn), ffn);
+    if (quantized(lw.w_down)) a.in_ffn.quantize_rows(r0, r1);
+    sync();
+    mops::linear({{&lw.w_down, o_.data()}}, a.in_ffn);
+    barrier_.wait();
+  }
+  for (int r = r0; r < r1; r++) {
+    float* x = row(a.x, r, dim);
+    const float* o = row(o_, r, dim);
+    for (int i = 0; i < dim; i++) x[i] += o[i];
   }
 
   // Only rows that sample need the final norm and the (large) output projection.
-  const int m = static_cast<int>(logit_rows_.size());
   if (m == 0) return;
-  for (int j = 0; j < m; j++)
-    ops::rmsnorm(row(t.norm, j, dim), row(t.x, logit_rows_[j], dim), w.output_norm.data(), dim, cfg_.rms_eps);
-  t.in.set(t.norm.data(), m, dim, quantized(w.output));
-  mops::linear({{&w.output, logits}}, t.in);
+  sync();  // logit rows gather from every thread's rows of x
+  const int j0 = shared ? static_cast<int>(static_cast<int64_t>(m) * tid / nth) : 0;
+  const int j1 = shared ? static_cast<int>(static_cast<int64_t>(m) * (tid + 1) / nth) : m;
+  for (int j = j0; j < j1; j++)
+    ops::rmsnorm(row(a.norm, j, dim), row(a.x, logit_rows_[j], dim), w.output_norm.data(), dim, cfg_.rms_eps);
+  if (quantized(w.output)) a.in_logits.quantize_rows(j0, j1);
+  sync();
+  mops::linear({{&w.output, logits}}, a.in_logits);
+  // The region's closing barrier (OpenMP's) ends the step.
 }
 
 }  // namespace qes

@@ -6,6 +6,7 @@
 #include "kv_cache.hpp"
 #include "ops.hpp"
 #include "qes/model.hpp"
+#include "spin_barrier.hpp"
 
 #include <cstdint>
 #include <span>
@@ -38,18 +39,24 @@ class ForwardPass {
   size_t buffer_bytes() const;
 
  private:
-  // What each thread keeps to itself: the residual stream and the inputs of
-  // the linear layers, computed redundantly by every thread (a few thousand
-  // floats per row) so that a layer needs only one barrier per matrix group.
-  struct ThreadState {
-    std::vector<float> x, norm, act;  // max_rows x dim, max_rows x dim, max_rows x ffn
-    model_ops::LinearInput in;
+  // The residual stream and the inputs of the linear layers. A step of many
+  // rows keeps one set shared by all threads, each thread working on its own
+  // rows, with a barrier before each linear layer. A step of a few rows (decode
+  // at small batch) gives every thread its own set and has each compute all
+  // rows redundantly (a few thousand floats per row), which saves those
+  // barriers: four per layer remain, at the ends of the work-shared loops.
+  struct Activations {
+    std::vector<float> x, norm, act;  // rows x dim, rows x dim, rows x max(ffn, q_dim)
+    model_ops::LinearInput in_dim, in_att, in_ffn, in_logits;
+    explicit Activations(const ModelConfig& c, int rows);
+    void prepare(const float* att, int n, int m, const ModelConfig& c);
   };
   struct Run {  // adjacent rows of one slot
     int first, count;
   };
+  static constexpr int kRedundantRows = 8;
 
-  void step(std::span<const StepRow> rows, float* logits);
+  void step(std::span<const StepRow> rows, float* logits, bool shared);
   void attention(std::span<const StepRow> rows, int layer);
   void ensure_threads(int threads);
 
@@ -63,9 +70,11 @@ class ForwardPass {
   std::vector<float> q_, k_, v_, att_, o_, gate_, up_;
   std::vector<float> rope_cos_, rope_sin_;  // [context][rope_dim/2]
   std::vector<float> scores_;               // [thread][context]
-  std::vector<ThreadState> threads_;
+  Activations shared_;
+  std::vector<Activations> per_thread_;
   std::vector<int> logit_rows_;             // rows that want logits, in order
   std::vector<Run> runs_;
+  SpinBarrier barrier_;
 };
 
 }  // namespace qes

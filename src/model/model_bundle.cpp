@@ -29,12 +29,8 @@ ModelBundle load_model_bundle(const std::string& model_path, const std::string& 
   if (tokenizer_path.empty()) {
     have_vocab = s.file.metadata.has("tokenizer.ggml.tokens");
     if (have_vocab) vocab = vocab_from_gguf(s.file.metadata);
-  } else if (ends_with(tokenizer_path, ".json")) {
-    vocab = load_hf_tokenizer(tokenizer_path);
-  } else if (ends_with(tokenizer_path, ".bin")) {
-    vocab = load_llama2c_vocab(tokenizer_path);
   } else {
-    vocab = vocab_from_gguf(gguf::read_gguf(tokenizer_path).metadata);
+    vocab = load_vocab_file(tokenizer_path);  // GGUF, tokenizer.json or llama2.c .bin, by content
   }
   if (have_vocab) {
     if (static_cast<int>(vocab.tokens.size()) > s.model.config.vocab_size)

@@ -10,16 +10,22 @@ constexpr int64_t kBlockRows = 64;
 
 LinearInput::LinearInput(int max_rows) : q_((max_rows + kMaxBatch - 1) / kMaxBatch) {}
 
-void LinearInput::set(const float* x, int n, int64_t cols, bool quantize) {
+void LinearInput::prepare(const float* x, int n, int64_t cols) {
   // The caller checked n against max_rows (no throwing inside a parallel region).
   x_ = x;
   n_ = n;
   cols_ = cols;
-  if (!quantize) return;
-  const int chunks = (n + kMaxBatch - 1) / kMaxBatch;
-  for (int c = 0; c < chunks; c++) {
-    const int nb = std::min(kMaxBatch, n - c * kMaxBatch);
-    q_[c].quantize(x + static_cast<size_t>(c) * kMaxBatch * cols, cols, nb, cols);
+  // Rows that are not whole 32-value blocks only ever meet float matrices
+  // (stories260K's ffn_down): nothing to quantize.
+  if (cols % 32 != 0) return;
+  for (int c = 0; c < chunks(); c++) q_[c].resize(std::min(kMaxBatch, n - c * kMaxBatch), cols);
+}
+
+void LinearInput::quantize_rows(int r0, int r1) {
+  for (int c = r0 / kMaxBatch; c < chunks() && c * kMaxBatch < r1; c++) {
+    const int base = c * kMaxBatch;
+    const int b0 = std::max(r0 - base, 0), b1 = std::min(r1 - base, q_[c].batch());
+    q_[c].quantize_vectors(x_ + static_cast<size_t>(base) * cols_, cols_, b0, b1);
   }
 }
 
@@ -30,7 +36,9 @@ void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in) 
   for (int i = 0; i < n_out; i++) items += (outs[i].w->rows + kBlockRows - 1) / kBlockRows;
   const Isa isa = active_isa();
   const int chunks = in.chunks();
-#pragma omp for schedule(static)
+  // Dynamic: a thread the OS preempts (shared machines) does not hold up the
+  // others. Results do not depend on which thread takes an item.
+#pragma omp for schedule(dynamic, 1) nowait
   for (int64_t item = 0; item < items; item++) {
     int64_t block = item;
     int o = 0;

@@ -18,8 +18,10 @@ class LinearInput {
  public:
   LinearInput() = default;
   explicit LinearInput(int max_rows);
-  // Serial: one thread prepares its own copy.
-  void set(const float* x, int n, int64_t cols, bool quantize);
+  // Serial: the input will be n rows of cols floats at x (filled later).
+  void prepare(const float* x, int n, int64_t cols);
+  // Quantizes rows [r0, r1); threads may fill disjoint ranges at once.
+  void quantize_rows(int r0, int r1);
 
   const float* x() const { return x_; }
   int rows() const { return n_; }
@@ -41,8 +43,8 @@ struct LinearOutput {
 
 // For each output: y[r][o] = sum_c W[o][c] * x[r][c] for every row r of the
 // input. Called by every thread of the enclosing parallel region (an orphaned
-// `omp for`, work-shared over blocks of rows of all the matrices together,
-// ending in a barrier), or by one thread outside any region. Blocks start at multiples of 32 rows, the kernels' fixed row
+// `omp for nowait`, work-shared over blocks of rows of all the matrices
+// together: the caller synchronizes), or by one thread outside any region. Blocks start at multiples of 32 rows, the kernels' fixed row
 // tile, so every output element is computed the same way whatever the thread
 // count, and depends only on its own row of x, never on the other rows.
 void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in);

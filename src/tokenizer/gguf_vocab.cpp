@@ -1,6 +1,9 @@
 #include "qes/gguf_vocab.hpp"
 
+#include <fstream>
 #include <stdexcept>
+
+#include "qes/model_file.hpp"
 
 #include "pretokenizer.hpp"
 
@@ -82,6 +85,23 @@ Vocab vocab_from_gguf(const gguf::Metadata& meta) {
   v.add_space_prefix = flag(meta, "tokenizer.ggml.add_space_prefix", spm);
   v.chat_template = meta.get_string_or("tokenizer.chat_template", "");
   return v;
+}
+
+Vocab load_vocab_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path.string() + ": cannot open the tokenizer file");
+  char head[4] = {};
+  in.read(head, sizeof head);
+  if (in.gcount() == 4 && std::string_view(head, 4) == "GGUF") {
+    return vocab_from_gguf(gguf::read_gguf(path.string()).metadata);
+  }
+  in.clear();
+  in.seekg(0);
+  char c = 0;
+  while (in.get(c) && (c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
+  }
+  if (c == '{') return load_hf_tokenizer(path);
+  return load_llama2c_vocab(path);
 }
 
 }  // namespace qes

@@ -18,6 +18,46 @@ const char* const kQwen2Pattern =
 const char* const kLlama3Pattern =
     R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 
+// Unicode's White_Space property, which Hugging Face tokenizers (Oniguruma) and llama.cpp use
+// for \s. PCRE2's \s with UCP also counts U+180E MONGOLIAN VOWEL SEPARATOR (a format character
+// since Unicode 6.3), so \s and \S are spelled out with this list instead.
+constexpr std::string_view kWhiteSpace =
+    R"(\x{9}-\x{D}\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
+
+std::string with_unicode_white_space(std::string_view pattern) {
+  std::string out;
+  bool in_class = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      const char e = pattern[++i];
+      if (e == 'Q') {  // \Q...\E: literal text, copied as is
+        const size_t end = pattern.find("\\E", i);
+        const size_t stop = end == std::string_view::npos ? pattern.size() : end + 2;
+        out.append("\\Q").append(pattern.substr(i + 1, stop - i - 1));
+        i = stop - 1;
+      } else if (e == 's') {
+        if (!in_class) out += '[';
+        out += kWhiteSpace;
+        if (!in_class) out += ']';
+      } else if (e == 'S' && !in_class) {
+        out.append("[^").append(kWhiteSpace).append("]");
+      } else {
+        out += c;
+        out += e;
+      }
+      continue;
+    }
+    if (c == '[' && !in_class) {
+      in_class = true;
+    } else if (c == ']' && in_class) {
+      in_class = false;
+    }
+    out += c;
+  }
+  return out;
+}
+
 std::string pcre2_message(int code) {
   PCRE2_UCHAR buf[256];
   pcre2_get_error_message(code, buf, sizeof buf);
@@ -29,7 +69,8 @@ std::string pcre2_message(int code) {
 struct PreTokenizer::Pattern {
   pcre2_code* code = nullptr;
 
-  explicit Pattern(const std::string& pattern) {
+  explicit Pattern(const std::string& source) {
+    const std::string pattern = with_unicode_white_space(source);
     int error = 0;
     PCRE2_SIZE offset = 0;
     // UCP: \s, \p{L}... follow Unicode; MATCH_INVALID_UTF: invalid bytes never match (they end
@@ -37,7 +78,7 @@ struct PreTokenizer::Pattern {
     code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
                          PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error, &offset, nullptr);
     if (code == nullptr) {
-      throw std::runtime_error("pre-tokenizer pattern '" + pattern + "': " + pcre2_message(error) +
+      throw std::runtime_error("pre-tokenizer pattern '" + source + "': " + pcre2_message(error) +
                                " at offset " + std::to_string(offset));
     }
     pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if JIT fails

@@ -92,16 +92,12 @@ void validate(Vocab& v) {
 
 }  // namespace
 
-Tokenizer::Tokenizer(Vocab vocab) : impl_(std::make_unique<Impl>()) {
-  Impl& m = *impl_;
-  validate(vocab);
-  m.vocab = std::move(vocab);
+namespace {
+
+// What each token decodes to, and which tokens are special or may come out of SPM merges.
+void build_pieces(Tokenizer::Impl& m) {
   const Vocab& v = m.vocab;
   const size_t n = v.tokens.size();
-  const bool spm = v.model == VocabModel::Spm;
-
-  m.ids.build(v.tokens);
-
   m.pieces.resize(n);
   m.special.resize(n);
   m.mergeable.resize(n);
@@ -110,6 +106,7 @@ Tokenizer::Tokenizer(Vocab vocab) : impl_(std::make_unique<Impl>()) {
     const TokenType type = v.types[i];
     m.special[i] = type == TokenType::Control || type == TokenType::UserDefined ||
                    type == TokenType::Unknown;
+    // As SentencePiece: control, unknown, byte and unused pieces are never matched from text.
     m.mergeable[i] = !(type == TokenType::Control || type == TokenType::Unknown ||
                        type == TokenType::Byte || type == TokenType::Unused);
     switch (type) {
@@ -123,29 +120,38 @@ Tokenizer::Tokenizer(Vocab vocab) : impl_(std::make_unique<Impl>()) {
           fail(v, "byte token " + std::to_string(i) + " '" + text + "' is not of the form <0xXX>");
         }
         break;
-      default: m.pieces[i] = spm ? spm_unescape(text) : byte_level::decode(text); break;
+      default:
+        m.pieces[i] = v.model == VocabModel::Spm ? spm_unescape(text) : byte_level::decode(text);
+        break;
     }
   }
+}
 
+// The token each byte falls back to (SPM) or starts as (byte-level BPE).
+void build_byte_tokens(Tokenizer::Impl& m) {
   for (int b = 0; b < 256; ++b) {
+    const auto byte = static_cast<unsigned char>(b);
     TokenId id = kNoToken;
-    if (spm) {
-      id = m.lookup(byte_token_text(static_cast<unsigned char>(b)));
+    if (m.vocab.model == VocabModel::Spm) {
+      id = m.lookup(byte_token_text(byte));
       if (id == kNoToken && b < 0x80) id = m.lookup(std::string(1, static_cast<char>(b)));
     } else {
-      id = m.lookup(byte_level::encode_byte(static_cast<unsigned char>(b)));
+      id = m.lookup(byte_level::encode_byte(byte));
     }
     m.byte_token[b] = id;
   }
+}
 
-  for (size_t i = 0; i < n; ++i) {
+void build_special_index(Tokenizer::Impl& m) {
+  const Vocab& v = m.vocab;
+  for (size_t i = 0; i < v.tokens.size(); ++i) {
     if (!m.special[i] || v.tokens[i].empty()) continue;
     const bool control_or_unknown = v.types[i] != TokenType::UserDefined;
     auto& bucket = m.specials_by_first_byte[static_cast<unsigned char>(v.tokens[i][0])];
     bucket.push_back({v.tokens[i], static_cast<TokenId>(i), control_or_unknown});
     m.has_specials = true;
   }
-  for (auto& bucket : m.specials_by_first_byte) {
+  for (auto& bucket : m.specials_by_first_byte) {  // longest first: leftmost-longest matching
     std::stable_sort(bucket.begin(), bucket.end(),
                      [](const auto& a, const auto& b) { return a.text.size() > b.text.size(); });
   }
@@ -156,28 +162,44 @@ Tokenizer::Tokenizer(Vocab vocab) : impl_(std::make_unique<Impl>()) {
     const TokenId id = m.lookup(t);
     if (id != kNoToken && v.types[id] == TokenType::Control) m.end_of_generation.insert(id);
   }
+}
 
-  if (spm) m.spm_split_words = spm_word_boundaries_hold(v, m.mergeable);
-  if (!spm) {
-    try {
-      m.pre = PreTokenizer(v.pre_regexes.empty() ? pre_tokenizer_patterns(v.pre) : v.pre_regexes);
-    } catch (const std::runtime_error& e) {
-      fail(v, e.what());
+void build_bpe(Tokenizer::Impl& m) {
+  const Vocab& v = m.vocab;
+  try {
+    m.pre = PreTokenizer(v.pre_regexes.empty() ? pre_tokenizer_patterns(v.pre) : v.pre_regexes);
+  } catch (const std::runtime_error& e) {
+    fail(v, e.what());
+  }
+  m.merges.reserve(v.merges.size());
+  std::string joined;
+  for (size_t r = 0; r < v.merges.size(); ++r) {
+    const auto& [a, b] = v.merges[r];
+    const TokenId left = m.lookup(a), right = m.lookup(b);
+    joined.assign(a).append(b);
+    const TokenId result = m.lookup(joined);
+    if (left == kNoToken || right == kNoToken || result == kNoToken) {
+      const std::string& missing = left == kNoToken ? a : right == kNoToken ? b : joined;
+      fail(v, "merge " + std::to_string(r) + " '" + a + " " + b + "': '" + missing + "' is not a token");
     }
-    m.merges.reserve(v.merges.size());
-    std::string joined;
-    for (size_t r = 0; r < v.merges.size(); ++r) {
-      const auto& [a, b] = v.merges[r];
-      const TokenId left = m.lookup(a), right = m.lookup(b);
-      joined.assign(a).append(b);
-      const TokenId result = m.lookup(joined);
-      if (left == kNoToken || right == kNoToken || result == kNoToken) {
-        const std::string& missing = left == kNoToken ? a : right == kNoToken ? b : joined;
-        fail(v, "merge " + std::to_string(r) + " '" + a + " " + b + "': '" + missing +
-                    "' is not a token");
-      }
-      m.merges.insert(token_pair_key(left, right), BpeMerge{static_cast<int32_t>(r), result});
-    }
+    m.merges.insert(token_pair_key(left, right), BpeMerge{static_cast<int32_t>(r), result});
+  }
+}
+
+}  // namespace
+
+Tokenizer::Tokenizer(Vocab vocab) : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  validate(vocab);
+  m.vocab = std::move(vocab);
+  m.ids.build(m.vocab.tokens);
+  build_pieces(m);
+  build_byte_tokens(m);
+  build_special_index(m);
+  if (m.vocab.model == VocabModel::Spm) {
+    m.spm_split_words = spm_word_boundaries_hold(m.vocab, m.mergeable);
+  } else {
+    build_bpe(m);
   }
 }
 

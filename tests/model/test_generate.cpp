@@ -167,3 +167,24 @@ TEST(Generate, RejectsBadRequests) {
 
 }  // namespace
 }  // namespace qes
+
+namespace qes {
+namespace {
+
+// The trainer may call the generator from inside its own parallel region:
+// nested regions get one thread, and the result stays the same.
+TEST(Generate, SameTokensFromInsideAParallelRegion) {
+  const Model model = make_random_model(testing::tiny_qwen2_config(), DType::Q8_0, 8);
+  const auto reqs = mixed_requests(6, model.config.vocab_size, false);
+  const auto outside = run(model, reqs, 3, 32);
+  std::vector<GenerationResult> inside;
+#pragma omp parallel num_threads(2)
+  {
+#pragma omp single
+    inside = run(model, reqs, 3, 32);
+  }
+  expect_same_tokens(outside, inside);
+}
+
+}  // namespace
+}  // namespace qes

@@ -1,12 +1,14 @@
 // Third-party oracles (DESIGN.md §7): stories260K's golden continuation, in the
 // llama2.c checkpoint and in llama.cpp's GGUF conversion; ollama's tiny random GGUF.
 #include "qes/generate_text.hpp"
+#include "qes/quantize_model.hpp"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
 
 namespace qes {
 namespace {
@@ -74,6 +76,41 @@ TEST(Oracles, Stories260KContinuesAPromptLikeFromBos) {
   TokenizerDecoder dec(*b.tokenizer);
   const auto out = gen.generate(std::vector{r}, nullptr, &dec)[0];
   EXPECT_EQ("Once upon a time" + out.text, golden.substr(0, 16 + out.text.size()));
+}
+
+// Greedy text of stories260K quantized by `qes quantize`'s code path, and how
+// many leading characters it shares with the golden text.
+size_t quantized_agreement(DType type, std::string* text) {
+  const std::string out = (std::filesystem::temp_directory_path() /
+                           ("qes_test_stories_" + std::string(dtype_name(type)) + "_" + std::to_string(::getpid()) + ".gguf"))
+                              .string();
+  LoadOptions lo;
+  lo.tokenizer_path = data_dir() + "/tok512.bin";
+  QuantizeOptions qo;
+  qo.type = type;
+  quantize_model(load_model_file(data_dir() + "/stories260K.bin", lo), out, qo);
+  *text = greedy_from_bos(out, "");
+  std::filesystem::remove(out);
+  const std::string golden = golden_text();
+  size_t same = 0;
+  while (same < text->size() && same < golden.size() && (*text)[same] == golden[same]) same++;
+  return same;
+}
+
+TEST(Oracles, Stories260KQ8_0KeepsTheGoldenStart) {
+  REQUIRE_DATA("stories260K.bin");
+  std::string text;
+  const size_t same = quantized_agreement(DType::Q8_0, &text);
+  std::printf("q8_0: the first %zu characters agree with the golden text\n", same);
+  EXPECT_GE(same, 200u) << text;
+}
+
+TEST(Oracles, Stories260KQ4_0IsReported) {
+  REQUIRE_DATA("stories260K.bin");
+  std::string text;
+  const size_t same = quantized_agreement(DType::Q4_0, &text);
+  std::printf("q4_0: the first %zu characters agree with the golden text:\n%s\n", same, text.substr(0, 300).c_str());
+  EXPECT_GE(same, 16u) << "q4_0 should at least start the story";
 }
 
 TEST(Oracles, TinyRandomLlamaGgufLoadsAndGenerates) {

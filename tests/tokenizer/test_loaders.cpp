@@ -148,6 +148,18 @@ TEST(Llama2cVocab, AgreesWithModelLoaderMetadata) {
   EXPECT_EQ(from_model.types, direct.types);
 }
 
+TEST(LoadVocabFile, TellsFormatsApart) {
+  QES_REQUIRE_SHARED_FILE(bin, "tok512.bin");
+  QES_REQUIRE_SHARED_FILE(gguf_path, "stories260K-f32.gguf");
+  EXPECT_EQ(load_vocab_file(bin).tokens, load_vocab_file(gguf_path).tokens);
+  EXPECT_EQ(load_vocab_file(bin).source, bin.string());
+  TempFile json("tokenizer.json", std::string("\n  ") + kTinyBpe);
+  EXPECT_EQ(load_vocab_file(json.path()).model, VocabModel::Bpe);
+  TempFile junk("junk.bin", "not a tokenizer");
+  expect_error([&] { load_vocab_file(junk.path()); }, {junk.path().string()});
+  expect_error([] { load_vocab_file("/nonexistent/t.json"); }, {"/nonexistent/t.json", "cannot open"});
+}
+
 TEST(GgufVocab, BadMetadata) {
   gguf::Metadata m("model.gguf");
   expect_error([&] { vocab_from_gguf(m); }, {"model.gguf", "tokenizer.ggml.model"});

@@ -1,0 +1,28 @@
+# ctest -R model_cli_golden: `qes generate` on stories260K prints exactly the
+# golden text of the shared data README (DESIGN.md §7). Run with
+#   cmake -DQES=<qes binary> -DDATA=<shared data> -DMODEL=<file> [-DTOKENIZER=<file>] -P cli_golden.cmake
+if(NOT EXISTS "${DATA}/${MODEL}")
+  message("SKIP: shared test data not found: ${DATA}/${MODEL}")
+  return()
+endif()
+file(READ "${DATA}/README.md" readme)
+string(FIND "${readme}" "## Golden output" section)
+string(SUBSTRING "${readme}" ${section} -1 readme)
+string(FIND "${readme}" "```\n" open)
+math(EXPR open "${open} + 4")
+string(SUBSTRING "${readme}" ${open} -1 readme)
+string(FIND "${readme}" "\n```" close)
+string(SUBSTRING "${readme}" 0 ${close} golden)
+
+set(args generate --model "${DATA}/${MODEL}" --temperature 0 --max-tokens 256)
+if(TOKENIZER)
+  list(APPEND args --tokenizer "${DATA}/${TOKENIZER}")
+endif()
+execute_process(COMMAND "${QES}" ${args} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "qes generate failed (${rc}): ${err}")
+endif()
+if(NOT out STREQUAL "${golden}\n")
+  message(FATAL_ERROR "qes generate printed:\n${out}\nexpected the golden text:\n${golden}\n")
+endif()
+message("golden text reproduced by: qes ${args}")
