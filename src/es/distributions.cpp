@@ -33,11 +33,13 @@ BinomialInverse::BinomialInverse(uint32_t n, double p) : n_(n), p_(p) {
                                 " is too large for the inversion table (at most 600)");
   if (p == 0.0 || n == 0) {
     cdf_ = {1.0};
+    build_guide();
     return;
   }
   if (p == 1.0) {
     cdf_.assign(n + 1, 0.0);
     cdf_[n] = 1.0;
+    build_guide();
     return;
   }
   const double ratio = p / (1.0 - p);
@@ -51,12 +53,25 @@ BinomialInverse::BinomialInverse(uint32_t n, double p) : n_(n), p_(p) {
     cdf_.push_back(cdf);
     if (double(k) > mean && pmf < 1e-20) break;
   }
+  build_guide();
+}
+
+void BinomialInverse::build_guide() {
+  guide_.resize(kGuide);
+  uint32_t k = 0;
+  for (int i = 0; i < kGuide; ++i) {
+    const double u = double(i) / kGuide;
+    while (k + 1 < cdf_.size() && !(cdf_[k] > u)) ++k;
+    guide_[size_t(i)] = k;
+  }
 }
 
 uint32_t BinomialInverse::sample(double u01) const {
-  // Smallest k with u < cdf[k]; the truncated tail (< 1e-20) goes to the last entry.
-  const auto it = std::upper_bound(cdf_.begin(), cdf_.end(), u01);
-  const size_t k = it == cdf_.end() ? cdf_.size() - 1 : size_t(it - cdf_.begin());
+  // Smallest k with u < cdf[k], scanning up from the guide entry of u's
+  // 1/256 bucket (no k below it qualifies); the truncated tail (< 1e-20)
+  // goes to the last entry.
+  size_t k = guide_[static_cast<size_t>(u01 * kGuide)];
+  while (k + 1 < cdf_.size() && !(u01 < cdf_[k])) ++k;
   return static_cast<uint32_t>(k);
 }
 

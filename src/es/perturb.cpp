@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace qes::es {
@@ -27,6 +28,30 @@ void member_tile_noise(const TrainableSet& set, const NoiseParams& params, const
   sampler.sample(key, tile.len, out);
   if (noise_sign(member, params.mirrored) < 0)
     for (int16_t& v : out.val) v = static_cast<int16_t>(-v);
+}
+
+SparseDelta gated_member_delta(const TrainableSet& set, const NoiseParams& params, const TileNoiseSampler& sampler,
+                               uint32_t member, uint32_t tensor_index) {
+  const TrainableTensor& t = set.tensors().at(tensor_index);
+  SparseDelta out;
+  TileNoise noise;
+  std::vector<uint32_t> order;
+  for (uint32_t tile = 0; tile < t.tiles; ++tile) {
+    const TileRef ref = set.tile(t.first_tile + tile);
+    member_tile_noise(set, params, sampler, member, ref, noise);
+    order.resize(noise.size());
+    for (uint32_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return noise.pos[a] < noise.pos[b]; });
+    for (uint32_t k : order) {
+      const int64_t flat = ref.first + noise.pos[k];
+      const int q = get_code(t.matrix, flat / t.matrix.cols, flat % t.matrix.cols);
+      const int nq = q + noise.val[k];
+      if (nq < t.code_min || nq > t.code_max) continue;
+      out.flat.push_back(flat);
+      out.delta.push_back(noise.val[k]);
+    }
+  }
+  return out;
 }
 
 PerturbationRecord apply_member(TrainableSet& set, const NoiseParams& params, uint32_t member) {

@@ -115,32 +115,40 @@ void TileNoiseSampler::sample_sparse(PhiloxKey key, uint32_t len, TileNoise& out
   const PhiloxBlock cb = stream_block(key, kRegionCount, 0);
   const uint32_t count = count_[0].sample(uniform53(cb.w[0], cb.w[1]));
   if (count == 0) return;
-  // Distinct uniform positions, two 12-bit draws per word (top 12 bits, then
-  // the next 12); a repeat is rejected and the next draw taken, which leaves a
+  // Distinct uniform positions, two 12-bit draws per word (bits 31..20, then
+  // 19..8); a repeat is rejected and the next draw taken, which leaves a
   // uniform count-subset. The k-th distinct position drawn takes the k-th value.
   // When every nonzero is +-1 (no 31-bit draw can reach magnitude 2: small
-  // sigma), value k is a sign: bit k%128 of block k/128 of the value region;
-  // otherwise it is word k: sign in the top bit, magnitude from the low 31 bits.
+  // sigma) the value is a sign: bit 0 (first draw) or bit 1 (second draw) of
+  // the same word, independent of its position bits. Otherwise value k is word
+  // k of the value region: sign in the top bit, magnitude from the low 31 bits.
   // Positions past a short last tile are dropped after their value is drawn,
   // so a short tile is exactly the prefix of the full one.
   static_assert(kTileCodes == 4096, "positions are 12-bit draws");
-  uint64_t taken[kTileCodes / 64];
-  std::memset(taken, 0, sizeof(taken));  // 512 bytes; cheaper than tracking the set bits
+  if (out.taken_stamp.size() != kTileCodes) {
+    out.taken_stamp.assign(kTileCodes, 0);
+    out.stamp = 0;
+  }
+  if (++out.stamp == 0) {  // wrapped: forget every old stamp
+    std::fill(out.taken_stamp.begin(), out.taken_stamp.end(), uint16_t(0));
+    out.stamp = 1;
+  }
+  uint16_t* taken = out.taken_stamp.data();
+  const uint16_t stamp = out.stamp;
   const bool signs_only = magnitude_cut_.empty();
   uint32_t found = 0;
   PhiloxBlock vb{};
   for (uint64_t block = 0; found < count; ++block) {
     const PhiloxBlock pb = stream_block(key, kRegionPosition, block);
     for (int h = 0; h < 8 && found < count; ++h) {
-      const uint32_t p = (h & 1) ? (pb.w[h >> 1] >> 8) & 0xFFFu : pb.w[h >> 1] >> 20;
-      const uint64_t bit = uint64_t(1) << (p & 63);
-      if (taken[p >> 6] & bit) continue;
-      taken[p >> 6] |= bit;
+      const uint32_t word = pb.w[h >> 1];
+      const uint32_t p = (h & 1) ? (word >> 8) & 0xFFFu : word >> 20;
+      if (taken[p] == stamp) continue;
+      taken[p] = stamp;
       const uint32_t k = found++;
       int value;
       if (signs_only) {
-        if ((k & 127) == 0) vb = stream_block(key, kRegionValue, k >> 7);
-        value = (vb.w[(k >> 5) & 3] >> (k & 31)) & 1u ? -1 : 1;
+        value = (word >> (h & 1)) & 1u ? -1 : 1;
       } else {
         if ((k & 3) == 0) vb = stream_block(key, kRegionValue, k >> 2);
         const uint32_t v = vb.w[k & 3];

@@ -140,6 +140,7 @@ Updater::Updater(TrainableSet& set, const UpdateConfig& config) : set_(set) {
   history_.config = config;
   if (config.mode == ResidualMode::kFull) {
     residual_.resize(set_.size());
+    residual_restored_.assign(set_.size(), false);
     for (size_t t = 0; t < set_.size(); ++t) residual_[t].resize(static_cast<size_t>(set_.tensors()[t].codes));
     const int64_t tiles = set_.total_tiles();
 #pragma omp parallel
@@ -224,11 +225,13 @@ void Updater::run_tile(const TileRef& ref, const std::vector<WindowStep>& window
       ws.sampler->sample(perturbation_key(c.run_seed, s.iteration, j, t.id, ref.tile), n, noise);
       const size_t nz = noise.size();
       if (c.mirrored) {
-        for (size_t k = 0; k < nz; ++k) {
+        for (size_t k = 0; k < nz; ++k) {  // same two additions in order, one load and one store
           const uint16_t p = noise.pos[k];
           const int d = noise.val[k];
-          if (in_range(q[p] + d, lo, hi)) g[p] += cp * float(d);
-          if (in_range(q[p] - d, lo, hi)) g[p] += cm * float(-d);
+          float acc = g[p];
+          if (in_range(q[p] + d, lo, hi)) acc += cp * float(d);
+          if (in_range(q[p] - d, lo, hi)) acc += cm * float(-d);
+          g[p] = acc;
         }
       } else {
         for (size_t k = 0; k < nz; ++k) {
@@ -340,9 +343,30 @@ void Updater::check_compatible(const History& h) const {
 
 void Updater::resume(const History& h) {
   check_compatible(h);
-  if (history_.config.mode == ResidualMode::kFull)
-    throw std::invalid_argument("seed history: full-residual mode cannot resume from the history alone; rerun from the base model");
+  if (history_.config.mode == ResidualMode::kFull &&
+      std::count(residual_restored_.begin(), residual_restored_.end(), true) != std::ptrdiff_t(set_.size()))
+    throw std::invalid_argument(
+        "seed history: full-residual mode resumes only with its residual (set_full_residual for every tensor) or by "
+        "rerunning from the base model");
   history_.steps = h.steps;
+}
+
+const TileNoiseSampler& Updater::noise_sampler(double sigma) { return *sampler_for(sigma); }
+
+std::span<const uint16_t> Updater::full_residual(uint32_t tensor_index) const {
+  if (history_.config.mode != ResidualMode::kFull) throw std::logic_error("full_residual: not in full mode");
+  return residual_.at(tensor_index);
+}
+
+void Updater::set_full_residual(uint32_t tensor_index, std::span<const uint16_t> bits) {
+  if (history_.config.mode != ResidualMode::kFull) throw std::logic_error("set_full_residual: not in full mode");
+  std::vector<uint16_t>& r = residual_.at(tensor_index);
+  if (bits.size() != r.size())
+    throw std::invalid_argument("full residual of '" + set_.tensors()[tensor_index].name + "': " +
+                                std::to_string(bits.size()) + " values, the tensor has " + std::to_string(r.size()) +
+                                " codes");
+  r.assign(bits.begin(), bits.end());
+  residual_restored_[tensor_index] = true;
 }
 
 void Updater::rerun(const History& h) {
@@ -358,7 +382,8 @@ size_t Updater::residual_bytes() const {
 }
 
 size_t Updater::scratch_bytes_per_thread() {
-  return kTileCodes * (sizeof(int16_t) + 2 * sizeof(float) + sizeof(uint16_t) + sizeof(int16_t));
+  // codes, residual and gradient tiles; the noise list (positions, values) and the sampler's stamps.
+  return kTileCodes * (sizeof(int16_t) + 2 * sizeof(float) + sizeof(uint16_t) + sizeof(int16_t) + sizeof(uint16_t));
 }
 
 std::vector<float> Updater::residuals(uint32_t tensor_index) {

@@ -21,7 +21,9 @@ for target in aarch64-linux-gnu:qemu-aarch64 arm-linux-gnueabihf:qemu-arm; do
   objs=""
   for src in "$root"/src/es/*.cpp "$root"/src/quant/*.cpp "$root"/tests/es/test_*.cpp "$gtest/src/gtest-all.cc" "$gtest/src/gtest_main.cc"; do
     obj="$dir/$(basename "$src").o"
-    if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
+    # Rebuild when the source or any header is newer than the object.
+    if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] ||
+       [ -n "$(find "$root/include" "$root/tests/es" -name '*.hpp' -newer "$obj" | head -1)" ]; then
       $cxx $inc -DQES_SHARED_DATA=\"/nonexistent\" -c "$src" -o "$obj" &
     fi
     objs="$objs $obj"

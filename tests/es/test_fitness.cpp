@@ -92,3 +92,30 @@ TEST(Fitness, RejectsNanAndInfWithAClearError) {
 
 }  // namespace
 }  // namespace qes::es
+
+// The umbrella header compiles on its own and its usage sketch holds together.
+#include "qes/es.hpp"
+#include "es_test_util.hpp"
+
+namespace qes::es {
+namespace {
+TEST(Umbrella, TheUsageSketchRuns) {
+  testing::OwnedMatrix w = testing::random_matrix(DType::Q4_0, 8, 128, 1, 0, 15);
+  TrainableSet set = TrainableSet::select({{"blk.0.attn_q.weight", w.m}});
+  Updater upd(set, UpdateConfig{.run_seed = 5, .population = 4, .mode = ResidualMode::kReplay, .window = 2});
+  for (uint32_t t = 0; t < 3; ++t) {
+    const NoiseParams np = upd.noise_params(t, 0.3);
+    const TileNoiseSampler& smp = upd.noise_sampler(0.3);
+    std::vector<float> rewards(4);
+    for (uint32_t i = 0; i < 4; ++i) {
+      const PerturbationRecord rec = apply_member(set, np, smp, i);
+      rewards[i] = float(rec.applied) + float(i);
+      restore(set, rec);
+    }
+    const UpdateStats st = upd.step(t, 0.3, 1.0f, shape_fitness(rewards, ShapingConfig{}));
+    EXPECT_EQ(st.codes, 8 * 128);
+  }
+  EXPECT_EQ(upd.history().steps.size(), 3u);
+}
+}  // namespace
+}  // namespace qes::es

@@ -96,11 +96,30 @@ TEST(History, ResumeFromACheckpointContinuesExactly) {
     for (uint32_t it = 5; it < 9; ++it) u3.step(it, 0.3, 0.8f, fitness_for(10, it));
     EXPECT_EQ(resumed.bytes, straight.bytes) << residual_mode_name(mode);
   }
+  {  // full mode: the history plus the saved residual
+    const OwnedMatrix base = random_matrix(DType::Q8_0, 8, 1024, 6, -128, 127);
+    OwnedMatrix straight = base, first = base;
+    TrainableSet s1, s2;
+    s1.add("w", straight.m);
+    s2.add("w", first.m);
+    Updater u1(s1, config(ResidualMode::kFull)), u2(s2, config(ResidualMode::kFull));
+    for (uint32_t it = 0; it < 9; ++it) u1.step(it, 0.3, 0.8f, fitness_for(10, it));
+    for (uint32_t it = 0; it < 5; ++it) u2.step(it, 0.3, 0.8f, fitness_for(10, it));
+    const std::vector<uint16_t> saved(u2.full_residual(0).begin(), u2.full_residual(0).end());
+    OwnedMatrix resumed = first;
+    TrainableSet s3;
+    s3.add("w", resumed.m);
+    Updater u3(s3, config(ResidualMode::kFull));
+    EXPECT_THROW(u3.resume(u2.history()), std::invalid_argument);  // residual missing
+    EXPECT_THROW(u3.set_full_residual(0, std::vector<uint16_t>(5)), std::invalid_argument);
+    u3.set_full_residual(0, saved);
+    u3.resume(u2.history());
+    for (uint32_t it = 5; it < 9; ++it) u3.step(it, 0.3, 0.8f, fitness_for(10, it));
+    EXPECT_EQ(resumed.bytes, straight.bytes) << "full";
+  }
   OwnedMatrix m = random_matrix(DType::Q8_0, 1, 64, 6, -128, 127);
   TrainableSet s;
   s.add("w", m.m);
-  Updater full(s, config(ResidualMode::kFull));
-  EXPECT_THROW(full.resume(full.history()), std::invalid_argument);
   Updater replay(s, config(ResidualMode::kReplay));
   History other = replay.history();
   other.config.run_seed += 1;

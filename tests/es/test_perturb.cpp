@@ -133,6 +133,32 @@ TEST(Perturb, MirroredMemberIsNegatedAndGatingSkipsOutOfRange) {
   EXPECT_EQ(m.bytes, base.bytes);
 }
 
+TEST(Perturb, GatedDeltaMatchesWhatApplyMemberDoes) {
+  OwnedMatrix m = random_matrix(DType::Q4_1, 9, 1024, 8, 0, 15);  // 3 tiles, the last one short
+  const OwnedMatrix base = m;
+  TrainableSet set;
+  set.add("w", m.m);
+  NoiseParams p;
+  p.run_seed = 8;
+  p.sigma = 0.7;
+  const TileNoiseSampler sampler(p.sigma);
+  for (uint32_t member : {0u, 1u, 5u}) {
+    const SparseDelta sd = gated_member_delta(set, p, sampler, member, 0);
+    const PerturbationRecord rec = apply_member(set, p, sampler, member);
+    EXPECT_EQ(int64_t(sd.flat.size()), rec.applied);
+    std::vector<int> expect(9 * 1024, 0);
+    for (size_t k = 0; k < sd.flat.size(); ++k) {
+      if (k) {
+        EXPECT_LT(sd.flat[k - 1], sd.flat[k]);
+      }
+      expect[size_t(sd.flat[k])] = sd.delta[k];
+    }
+    for (int64_t i = 0; i < 9 * 1024; ++i)
+      ASSERT_EQ(get_code(m.m, i / 1024, i % 1024) - get_code(base.m, i / 1024, i % 1024), expect[size_t(i)]);
+    restore(set, rec);
+  }
+}
+
 TEST(Perturb, SameCodesForAnyThreadCount) {
   const OwnedMatrix base = random_matrix(DType::Q8_0, 64, 1024, 4, -100, 100);  // 16 tiles
   std::vector<std::vector<uint8_t>> results;

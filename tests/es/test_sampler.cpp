@@ -142,5 +142,23 @@ TEST(TileNoiseSampler, ShortTileIsThePrefixOfTheFullTile) {
   }
 }
 
+TEST(TileNoiseSampler, ScratchReuseAndStampWrapDoNotChangeDraws) {
+  const TileNoiseSampler s(0.03, SamplerKind::kSparse);
+  TileNoise reused, wrapped;
+  wrapped.taken_stamp.assign(kTileCodes, 0);
+  wrapped.stamp = 65535;  // the next draw wraps the stamp
+  for (uint32_t t = 0; t < 50; ++t) {
+    const PhiloxKey key = derive_stream_key({21, StreamPurpose::kTest, 0, 0, 0, t});
+    TileNoise fresh;
+    s.sample(key, kTileCodes, fresh);
+    s.sample(key, kTileCodes, reused);
+    s.sample(key, kTileCodes, wrapped);
+    ASSERT_EQ(fresh.pos, reused.pos);
+    ASSERT_EQ(fresh.val, reused.val);
+    ASSERT_EQ(fresh.pos, wrapped.pos);
+    ASSERT_EQ(fresh.val, wrapped.val);
+  }
+}
+
 }  // namespace
 }  // namespace qes::es

@@ -69,6 +69,10 @@ int main(int argc, char** argv) {
         "update ratio %.5f, boundary-hit ratio %.6f\n",
         it, st.seconds, st.seconds * 1e3 / per, cpu * 1e3 / per, st.update_ratio(), st.boundary_hit_ratio());
   }
+  if (mode == ResidualMode::kFull)
+    std::printf("full mode residual store: %.1f MB (%.2f bytes per code)\n", double(u.residual_bytes()) / 1e6,
+                double(u.residual_bytes()) / double(set.total_codes()));
+  std::printf("scratch per thread: %zu bytes\n", Updater::scratch_bytes_per_thread());
   const NoiseParams p = u.noise_params(K + 3, sigma);
   auto t0 = std::chrono::steady_clock::now();
   const PerturbationRecord rec = apply_member(set, p, sampler, 0);

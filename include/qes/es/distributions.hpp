@@ -29,9 +29,12 @@ class BinomialInverse {
   double p() const { return p_; }
 
  private:
+  void build_guide();
   uint32_t n_;
   double p_;
-  std::vector<double> cdf_;  // cdf_[k] = P(X <= k), truncated where the tail is < 1e-20
+  std::vector<double> cdf_;      // cdf_[k] = P(X <= k), truncated where the tail is < 1e-20
+  std::vector<uint32_t> guide_;  // guide_[i] = smallest k with cdf_[k] > i / kGuide: the search start
+  static constexpr int kGuide = 256;
 };
 
 uint32_t binomial(CounterStream& s, uint32_t n, double p);

@@ -37,8 +37,19 @@ inline PhiloxKey perturbation_key(uint64_t run_seed, uint32_t iteration, uint32_
 void member_tile_noise(const TrainableSet& set, const NoiseParams& params, const TileNoiseSampler& sampler,
                        uint32_t member, const TileRef& tile, TileNoise& out);
 
+// A member's effective (gated) perturbation of one tensor without touching the
+// codes: for a batched evaluator that adds delta * scale * x on the nonzeros
+// (DESIGN.md §4 "batched members"). Gating uses the tensor's current codes,
+// exactly as apply_member does, so both evaluations see the same weights.
+struct SparseDelta {
+  std::vector<int64_t> flat;   // ascending within each tile, tiles in order
+  std::vector<int16_t> delta;  // never 0
+};
+SparseDelta gated_member_delta(const TrainableSet& set, const NoiseParams& params, const TileNoiseSampler& sampler,
+                               uint32_t member, uint32_t tensor_index);
+
 // What apply_member changed: enough to restore bit-exactly. Compact (3 bytes
-// per changed code plus 8 per touched tile), grouped by the thread that
+// per changed code plus 12 per touched tile), grouped by the thread that
 // applied it so restore can run in parallel.
 struct PerturbationRecord {
   struct Chunk {

@@ -16,7 +16,9 @@
 //          `position` of the tile's stream: the definition itself.
 //  sparse: C ~ Binomial(kTileCodes, P(d != 0)) nonzeros, their positions a
 //          uniform C-subset of the tile (distinct uniform draws), and their
-//          values sign * m with m from P(|d| = m | d != 0). Positions of a
+//          values sign * m with m from P(|d| = m | d != 0). For small sigma
+//          (|d| = 1 always, to 31-bit resolution) the signs come from the
+//          spare bits of the position words: ~6 Philox blocks per tile draw. Positions of a
 //          shorter last tile are drawn over the full kTileCodes and those past
 //          its end dropped, so every tile uses one table.
 // Both give independent positions with exactly the pmf above; they consume the
@@ -61,6 +63,11 @@ struct TileNoise {
     val.clear();
   }
   size_t size() const { return pos.size(); }
+
+  // Sampler scratch: position p is taken in the current draw iff
+  // taken_stamp[p] == stamp (no clearing between draws). One per thread.
+  std::vector<uint16_t> taken_stamp;
+  uint16_t stamp = 0;
 };
 
 class TileNoiseSampler {

@@ -28,7 +28,7 @@
 //  none: no residual (QuZO-style): Delta = floor(v) + Bernoulli(frac(v)),
 //    v = alpha_t * g, with uniforms from (run seed, kUpdateRounding, t, tensor id,
 //    tile, position); gated like the others.
-// Extra memory: per thread one tile of codes, residual and gradient (~42 KB);
+// Extra memory: per thread one tile of codes, residual, gradient and noise (64 KB);
 // full mode adds the residual store. No full-size float tensor in replay mode.
 #include <chrono>
 #include <cstdint>
@@ -65,15 +65,24 @@ class Updater {
   // a wrong fitness count, a non-finite value, or a non-increasing iteration.
   UpdateStats step(uint32_t iteration, double sigma, float alpha, std::span<const float> fitness);
 
-  // Resume (replay or none mode): adopt a checkpoint's history; the codes must
-  // be the checkpoint's. Full mode cannot resume this way (its residual is not
-  // in the history): use rerun() from the base model.
+  // The sampler members of this sigma are drawn with (cached; build it before
+  // any parallel region). Pass it to apply_member to avoid rebuilding tables.
+  const TileNoiseSampler& noise_sampler(double sigma);
+
+  // Resume: adopt a checkpoint's history; the codes must be the checkpoint's.
+  // Replay and none need nothing else. Full mode also needs its residual,
+  // which the history does not carry: set every tensor's with
+  // set_full_residual() first (saved from full_residual() at the checkpoint),
+  // or rerun() from the base model instead.
   void resume(const History& history);
   // From the base model: apply every step of `history` in order (any mode).
   // The codes must be the base model's and this updater fresh.
   void rerun(const History& history);
 
   size_t residual_bytes() const;             // full mode's residual store
+  // Full mode: the fp16 residual of one tensor (flat order), for checkpoints.
+  std::span<const uint16_t> full_residual(uint32_t tensor_index) const;
+  void set_full_residual(uint32_t tensor_index, std::span<const uint16_t> fp16_bits);
   static size_t scratch_bytes_per_thread();  // tile buffers
 
   // The residual of every code of one tensor (flat order) as the updater holds
@@ -101,6 +110,7 @@ class Updater {
   History history_;
   std::vector<std::unique_ptr<TileNoiseSampler>> samplers_;
   std::vector<std::vector<uint16_t>> residual_;  // full mode: fp16 bits per code, per tensor
+  std::vector<bool> residual_restored_;          // full mode: set_full_residual called, per tensor
 };
 
 // Tests: allow (default) or forbid the SIMD copy of the replay loop; returns
