@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <stdexcept>
 
@@ -105,7 +106,8 @@ qes::cli::RegisterCommand reg([](CLI::App& app) {
   cmd->add_option("--system-prompt", c.system_prompt, "jsonl: system message for lines without one");
   cmd->add_option("--chat-template", c.chat_template, "chatml | plain");
   cmd->add_option("--split", a->split, "test (default) or train");
-  cmd->add_option("--eval-problems,--problems", c.eval_problems, "the first n problems (0: all)");
+  cmd->add_option("--eval-problems,--problems", c.eval_problems, "the first n problems (0 or all: all)")
+      ->transform(CLI::Transformer(std::map<std::string, std::string>{{"all", "0"}}));
   cmd->add_option("--max-new-tokens", c.max_new_tokens, "generated tokens per problem at most");
   cmd->add_option("--temperature", c.temperature, "0 = greedy");
   cmd->add_option("--batch,-b", c.batch, "sequences decoded at once");

@@ -9,6 +9,7 @@
 #include "qes/train/trainer.hpp"
 
 #include <cstdio>
+#include <map>
 #include <memory>
 
 namespace {
@@ -52,12 +53,14 @@ void add_train_options(CLI::App* cmd, TrainArgs& a) {
   cmd->add_option("--sampler", c.sampler, "perturbation sampler: auto | sparse | dense");
   // schedule and generation
   cmd->add_option("--iterations,-n", c.iterations, "updates");
-  cmd->add_option("--prompts-per-iteration", c.prompts_per_iteration, "training problems per iteration (0: all)");
+  cmd->add_option("--prompts-per-iteration", c.prompts_per_iteration, "training problems per iteration (0 or all: all)")
+      ->transform(CLI::Transformer(std::map<std::string, std::string>{{"all", "0"}}));
   cmd->add_option("--max-new-tokens", c.max_new_tokens, "generated tokens per problem at most");
   cmd->add_option("--temperature", c.temperature, "0 = greedy");
   cmd->add_option("--batch,-b", c.batch, "sequences decoded at once");
   cmd->add_option("--eval-every", c.eval_every, "evaluate the held-out set every E iterations (0: only before/after)");
-  cmd->add_option("--eval-problems", c.eval_problems, "held-out problems (the first n; 0: all)");
+  cmd->add_option("--eval-problems", c.eval_problems, "held-out problems (the first n; 0 or all: all)")
+      ->transform(CLI::Transformer(std::map<std::string, std::string>{{"all", "0"}}));
   // outputs
   cmd->add_option("--out,-o", c.out, "fine-tuned model (GGUF); default <model>-qes.gguf");
   cmd->add_option("--metrics", c.metrics, "metrics JSONL; default <out>.metrics.jsonl");
