@@ -5,6 +5,8 @@
 #   x86-haswell     qemu-x86_64 -cpu Haswell      (AVX2+FMA, no AVX-512: those paths skip)
 #   armhf           qemu-arm (default CPU)        (armv7: scalar + NEON)
 #   armhf-noneon    qemu-arm -cpu cortex-r5f      (armv7 without NEON: NEON must skip)
+#   es-golden       tests/es/cross_golden.sh (when present): the optimizer's golden
+#                   hashes under qemu-aarch64 and qemu-arm, bit-identical to x86-64
 #   isa-scan        no emulator: disassembles the test binaries built above and
 #                   fails if an ISA extension's instructions appear outside the
 #                   functions of that ISA's path (DESIGN.md §3's one-definition
@@ -13,14 +15,17 @@
 # Only the kernel test folders (tests/kernels, tests/floatops) are built, with
 # -j2, to fit CI's budget. Every configuration runs even when an earlier one
 # failed; the script exits non-zero if any build or test failed.
-# Usage: scripts/cross-test.sh [configuration ...]   (default: all six)
+# Usage: scripts/cross-test.sh [configuration ...]   (default: all of them)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=${QES_CROSS_JOBS:-2}
 test_dirs=(kernels floatops)
 configs=("$@")
-((${#configs[@]})) || configs=(aarch64-max aarch64-a53 x86-haswell armhf armhf-noneon isa-scan)
+if ((${#configs[@]} == 0)); then
+  configs=(aarch64-max aarch64-a53 x86-haswell armhf armhf-noneon isa-scan)
+  [[ -f tests/es/cross_golden.sh ]] && configs+=(es-golden)
+fi
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 
 failures=()
@@ -124,6 +129,11 @@ for cfg in "${configs[@]}"; do
       cpu=max; [[ $cfg == armhf-noneon ]] && cpu=cortex-r5f
       QEMU_CPU=$cpu run_tests "$cfg" armhf qemu-arm -L /usr/arm-linux-gnueabihf ;;
     isa-scan) isa_scan ;;
+    es-golden)
+      banner "es-golden: tests/es/cross_golden.sh (aarch64 and armhf under qemu-user)"
+      t0=$SECONDS
+      sh tests/es/cross_golden.sh build/es-cross || failures+=("es-golden")
+      echo "cross-test: es-golden finished in $((SECONDS - t0)) s" ;;
     *) echo "cross-test: unknown configuration '$cfg'"; exit 2 ;;
   esac
 done

@@ -11,6 +11,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <type_traits>
 

@@ -53,18 +53,6 @@ inline VI dot(VI acc, VI w, VI x) {
 }
 inline VI dot_signed(VI acc, VI w, VI x) { return dot(acc, _mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w)); }
 
-inline void unpack_nibbles(const uint8_t* qs, uint8_t* out) {
-  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m128i m = _mm_set1_epi8(0x0f);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_and_si128(t, m));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), _mm_and_si128(_mm_srli_epi16(t, 4), m));
-}
-inline void copy_q8(const uint8_t* qs, uint8_t* out, bool to_unsigned) {
-  __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs));
-  if (to_unsigned) v = _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80)));
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), v);
-}
-
 // Direct decoding of one GGUF block (n is always 1 here).
 inline VI load_nibble_blocks(const uint8_t* q0, const uint8_t*, int) {
   const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q0));
@@ -112,8 +100,8 @@ inline VF load_f16(const uint16_t* p, int n) {
 }  // namespace qes::simd::avx2
 
 namespace qes::simd {
-// Constant-initialized: looking the table up runs no code of this unit, which
-// may use instructions the running CPU lacks.
-constinit const KernelTable kAvx2Table = avx2::make_table(Isa::Avx2);
-const KernelTable& kernels_avx2() { return kAvx2Table; }
+const KernelTable& kernels_avx2() {
+  static const KernelTable table = avx2::make_table(Isa::Avx2);
+  return table;
+}
 }  // namespace qes::simd

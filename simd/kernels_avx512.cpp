@@ -23,8 +23,8 @@ using simd::QType;
 }  // namespace qes::simd::avx512
 
 namespace qes::simd {
-// Constant-initialized: looking the table up runs no code of this unit, which
-// may use instructions the running CPU lacks.
-constinit const KernelTable kAvx512Table = avx512::make_table(Isa::Avx512);
-const KernelTable& kernels_avx512() { return kAvx512Table; }
+const KernelTable& kernels_avx512() {
+  static const KernelTable table = avx512::make_table(Isa::Avx512);
+  return table;
+}
 }  // namespace qes::simd

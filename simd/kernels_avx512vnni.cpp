@@ -23,8 +23,8 @@ using simd::QType;
 }  // namespace qes::simd::avx512vnni
 
 namespace qes::simd {
-// Constant-initialized: looking the table up runs no code of this unit, which
-// may use instructions the running CPU lacks.
-constinit const KernelTable kAvx512VnniTable = avx512vnni::make_table(Isa::Avx512Vnni);
-const KernelTable& kernels_avx512vnni() { return kAvx512VnniTable; }
+const KernelTable& kernels_avx512vnni() {
+  static const KernelTable table = avx512vnni::make_table(Isa::Avx512Vnni);
+  return table;
+}
 }  // namespace qes::simd

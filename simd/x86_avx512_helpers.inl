@@ -31,7 +31,7 @@ inline void store_f(float* p, VF v) { _mm512_storeu_ps(p, v); }
 
 // [s0 x8, s1 x8] from two consecutive floats (s1 = 0 when n == 1).
 inline VF expand_scales(const float* s, int n) {
-  const __m128 v = n == 2 ? _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(s))) : _mm_load_ss(s);
+  const __m128 v = n == 2 ? _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s))) : _mm_load_ss(s);
   const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
   return _mm512_permutexvar_ps(idx, _mm512_zextps128_ps512(v));
 }
@@ -55,19 +55,6 @@ inline VI dot(VI acc, VI w, VI x) {
 inline VI dot_signed(VI acc, VI w, VI x) {
   const __mmask64 neg = _mm512_movepi8_mask(w);
   return dot(acc, _mm512_abs_epi8(w), _mm512_mask_sub_epi8(x, neg, _mm512_setzero_si512(), x));
-}
-
-// 16 bytes of nibbles -> 32 codes (low nibbles are weights 0..15).
-inline void unpack_nibbles(const uint8_t* qs, uint8_t* out) {
-  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m128i m = _mm_set1_epi8(0x0f);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_and_si128(t, m));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), _mm_and_si128(_mm_srli_epi16(t, 4), m));
-}
-inline void copy_q8(const uint8_t* qs, uint8_t* out, bool to_unsigned) {
-  __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs));
-  if (to_unsigned) v = _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80)));
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), v);
 }
 
 inline float dot_f32(const float* a, const float* b, int64_t n) {

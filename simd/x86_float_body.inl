@@ -59,7 +59,7 @@ void gemm_float(const QuantMatrix& w, int64_t r0, int64_t r1, const float* x, in
 }
 
 // The table every x86 path returns (BF16 weights use the scalar kernel).
-constexpr simd::KernelTable make_table(Isa isa) {
+inline simd::KernelTable make_table(Isa isa) {
   simd::KernelTable t{};
   t.isa = isa;
   const simd::QuantKernel q[] = {gemm_quant<QType::Q4_0>, gemm_quant<QType::Q4_1>, gemm_quant<QType::Q8_0>,

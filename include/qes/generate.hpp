@@ -1,10 +1,19 @@
 #pragma once
 // Batched generation: the evaluator QES calls for every population member.
 //
-//   qes::Generator gen(model, {.batch = 32});
-//   std::vector<qes::GenerationRequest> reqs = ...;   // prompt token ids, limits, sampling
+//   // once (generate_text.hpp): copy-on-write mapping, so codes can be perturbed in place
+//   qes::ModelBundle b = qes::load_model_bundle(path, "", true, qes::gguf::MapMode::CopyOnWrite);
+//   qes::Generator gen(b.model, {.batch = 32});
+//   qes::TokenizerDecoder decoder(*b.tokenizer);
+//   std::vector<qes::GenerationRequest> reqs = ...;   // encode_prompt()/encode_chat() ids, limits, sampling
+//   // per member: apply its perturbation to the codes, then
 //   qes::GenerationStats stats;
-//   std::vector<qes::GenerationResult> out = gen.generate(reqs, &stats, &decoder);
+//   std::vector<qes::GenerationResult> out = gen.generate(reqs, &stats, &decoder);  // texts, tokens
+//   // restore the codes; reward from out[i].text
+//
+// The Generator keeps its KV cache and buffers between calls (one call at a
+// time per Generator). Weights are read through the model's views on every
+// step, so codes changed between calls are seen by the next call.
 //
 // Up to `batch` sequences run at once. Each step feeds one token per decoding
 // sequence plus chunks of the prompts of newly admitted sequences through the

@@ -15,6 +15,7 @@
 // scores and token types. wq and wk are NOT permuted: llama2.c rotates
 // interleaved pairs, which is ggml's normal RoPE mode, and the reference
 // conversion stories260K-f32.gguf holds them unchanged.
+#include <cstdint>
 #include <string>
 
 #include "qes/model_file.hpp"

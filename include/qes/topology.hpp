@@ -2,6 +2,7 @@
 // CPU topology (through hwloc) and thread placement: OpenMP threads are pinned
 // one per physical core by default, SMT siblings skipped, and on big.LITTLE
 // machines the fast cores first.
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct Topology {
   std::vector<int> core_order;          // one PU (OS index) per physical core, fast cores first
   std::vector<int> smt_sibling_pus;     // the remaining PUs, used only for threads > cores
   std::string cpu_model;
+  size_t last_level_cache_bytes = 0;    // the largest cache (L3 on most CPUs); 0 if unknown
 };
 
 // Reads the machine once (cached).

@@ -1,6 +1,7 @@
 // `qes bench kernels`: GEMV / small-batch GEMM throughput of the real matmul
 // path, per ISA and thread count, against the measured read bandwidth (GEMV)
 // and the measured int8 peak (batched GEMM). Weights are colder than any cache.
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -51,9 +52,10 @@ void run(const Options& opt) {
   if (threads.empty() && opt.compute.threads > 0) threads = {opt.compute.threads};
   if (threads.empty()) threads = opt.quick ? std::vector<int>{1, topo.cores} : default_thread_counts(topo.cores);
   if (opt.quick && threads.size() == 2 && threads[0] == threads[1]) threads.pop_back();
-  const size_t probe_bytes = opt.quick ? (size_t{256} << 20) : (size_t{1} << 30);
+  const size_t probe_bytes = std::max(qes::cold_set_bytes(), opt.quick ? (size_t{256} << 20) : (size_t{1} << 30));
 
-  std::printf("# qes bench kernels: weights colder than the caches (%s)\n", opt.quick ? "quick" : "full");
+  std::printf("# qes bench kernels (%s): weight sets of >= %zu MiB, colder than the %zu MiB last-level cache\n",
+              opt.quick ? "quick" : "full", qes::cold_set_bytes() >> 20, topo.last_level_cache_bytes >> 20);
   std::map<int, double> bandwidth;  // GB/s per thread count
   for (int t : threads) {
     qes::set_threads(t);

@@ -2,6 +2,7 @@
 // Writes a file under a temporary name in the destination's folder and renames
 // it over the destination only once everything is written and fsynced, so a
 // crash or an error never leaves a truncated file under the final name.
+#include <cstdint>
 #include <cstdio>
 #include <string>
 

@@ -1,10 +1,11 @@
-// `qes quantize`: float GGUF / llama2.c model -> Q4_0 / Q4_1 / Q8_0 GGUF.
+// `qes quantize`: float GGUF / llama2.c model -> Q4_0 / Q4_1 / Q8_0 (or float) GGUF.
 #include "qes/quantize_model.hpp"
 
 #include <algorithm>
 #include <cstring>
 
 #include "qes/gguf.hpp"
+#include "row_emitter.hpp"
 
 namespace qes {
 namespace {
@@ -12,28 +13,6 @@ namespace {
 bool is_target_type(DType t) {
   return t == DType::Q4_0 || t == DType::Q4_1 || t == DType::Q8_0 || t == DType::F32 || t == DType::F16 ||
          t == DType::BF16;
-}
-
-// Emits `rows` converted rows in chunks of about 4 MiB, converting rows of a
-// chunk in parallel. `make_row(r, floats)` fills row r's floats.
-template <class MakeRow>
-void emit_rows(DType to, int64_t rows, int64_t cols, const gguf::EmitBytes& emit, MakeRow make_row) {
-  const size_t out_row = row_bytes(to, cols);
-  const int64_t chunk = std::max<int64_t>(1, static_cast<int64_t>((size_t{4} << 20) / std::max<size_t>(out_row, 1)));
-  std::vector<uint8_t> out(static_cast<size_t>(std::min(chunk, rows)) * out_row);
-  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
-    const int64_t n = std::min(chunk, rows - r0);
-#pragma omp parallel if (n * cols >= (int64_t{1} << 20))  // threads only pay off on big chunks
-    {
-      std::vector<float> tmp(static_cast<size_t>(cols));
-#pragma omp for schedule(static)
-      for (int64_t i = 0; i < n; ++i) {
-        make_row(r0 + i, tmp.data());
-        quantize_row(to, tmp.data(), out.data() + static_cast<size_t>(i) * out_row, cols);
-      }
-    }
-    emit(out.data(), static_cast<size_t>(n) * out_row);
-  }
 }
 
 }  // namespace
@@ -109,7 +88,7 @@ std::vector<TensorDecision> quantize_model(const ModelFile& in, const std::strin
         const DType from = src->dtype();
         const size_t in_row = row_bytes(from, cols);
         const auto* base = static_cast<const uint8_t*>(src->data);
-        emit_rows(to, src->rows(), cols, emit,
+        gguf::emit_rows(to, src->rows(), cols, emit,
                   [&](int64_t r, float* row) { dequantize_row(from, base + static_cast<size_t>(r) * in_row, row, cols); });
       };
     }

@@ -9,6 +9,7 @@
 
 #include "qes/gguf.hpp"
 #include "qes/quantize_model.hpp"
+#include "row_emitter.hpp"
 
 namespace qes {
 namespace {
@@ -178,31 +179,11 @@ std::vector<TensorDecision> write_random_model(const ModelShape& s, const std::s
     const float scale = kind == PlannedTensor::Bias ? 0.02f : 1.0f / std::sqrt(static_cast<float>(cols));
     gguf::OutTensor o{p.name, static_cast<uint32_t>(to), p.dims, nullptr, {}};
     o.produce = [=](const gguf::EmitBytes& emit) {
-      const size_t out_row = row_bytes(to, cols);
-      std::vector<float> row(static_cast<size_t>(cols));
-      std::vector<uint8_t> bytes(out_row);
-      if (kind == PlannedTensor::Norm) {
-        std::fill(row.begin(), row.end(), 1.0f);
-        quantize_row(to, row.data(), bytes.data(), cols);
-        emit(bytes.data(), out_row);
-        return;
-      }
-      // Rows in parallel chunks; each row's numbers depend only on (seed, tensor, row).
-      const int64_t chunk = std::max<int64_t>(1, static_cast<int64_t>((size_t{4} << 20) / out_row));
-      std::vector<uint8_t> buf(static_cast<size_t>(std::min(chunk, rows)) * out_row);
-      for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
-        const int64_t n = std::min(chunk, rows - r0);
-#pragma omp parallel if (n * cols >= (int64_t{1} << 20))  // threads only pay off on big chunks
-        {
-          std::vector<float> tmp(static_cast<size_t>(cols));
-#pragma omp for schedule(static)
-          for (int64_t i = 0; i < n; ++i) {
-            random_row(seed, id, r0 + i, scale, tmp.data(), cols);
-            quantize_row(to, tmp.data(), buf.data() + static_cast<size_t>(i) * out_row, cols);
-          }
-        }
-        emit(buf.data(), static_cast<size_t>(n) * out_row);
-      }
+      // Norms are ones; each other row depends only on (seed, tensor, row), so any thread may make it.
+      gguf::emit_rows(to, rows, cols, emit, [&](int64_t r, float* x) {
+        if (kind == PlannedTensor::Norm) std::fill(x, x + cols, 1.0f);
+        else random_row(seed, id, r, scale, x, cols);
+      });
     };
     out.push_back(std::move(o));
     decisions.push_back(std::move(d));

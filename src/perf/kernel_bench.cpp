@@ -10,6 +10,7 @@
 #include <string>
 
 #include "int8_peak.hpp"
+#include "qes/topology.hpp"
 
 namespace qes {
 namespace {
@@ -19,6 +20,8 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 }  // namespace
+
+size_t cold_set_bytes() { return std::max(size_t{256} << 20, 4 * topology().last_level_cache_bytes); }
 
 ColdWeights::ColdWeights(DType type, int64_t rows, int64_t cols, uint64_t seed, size_t min_total_bytes) {
   QuantMatrix first{type, rows, cols, nullptr};

@@ -95,6 +95,13 @@ Topology read_topology() {
     for (int i = 0; i < t.pus; ++i) t.core_order.push_back(i);
   }
   describe_kinds(topo, t);
+  for (hwloc_obj_type_t level : {HWLOC_OBJ_L3CACHE, HWLOC_OBJ_L2CACHE}) {
+    hwloc_obj_t cache = hwloc_get_obj_by_type(topo, level, 0);
+    if (cache && cache->attr) {
+      t.last_level_cache_bytes = static_cast<size_t>(cache->attr->cache.size);
+      break;
+    }
+  }
   hwloc_topology_destroy(topo);
   return t;
 }
@@ -143,6 +150,7 @@ std::string describe_topology(const Topology& t) {
   out << "topology: " << t.packages << " package(s), " << t.numa_nodes << " NUMA node(s), " << t.cores
       << " physical core(s), " << t.pus << " hardware thread(s)"
       << (t.pus > t.cores ? " (SMT on: siblings used only beyond one thread per core)" : " (no SMT)") << "\n";
+  if (t.last_level_cache_bytes) out << "last-level cache: " << (t.last_level_cache_bytes >> 20) << " MiB\n";
   out << "core kinds (fastest first):";
   if (t.kinds.size() == 1) out << " one kind (" << t.kinds[0].cores << " cores" << (t.kinds[0].description.empty() ? "" : ", " + t.kinds[0].description) << ")";
   else

@@ -1,6 +1,7 @@
 #pragma once
 // Shared helpers of the kernel tests: random matrices in every weight type,
 // and "exact" inputs on which every summation order gives the same float.
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <vector>

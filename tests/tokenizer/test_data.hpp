@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>

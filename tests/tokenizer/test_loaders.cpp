@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <random>
 
 #include "qes/gguf.hpp"
 #include "qes/gguf_vocab.hpp"
@@ -98,6 +99,33 @@ TEST(HfTokenizerJson, BadFiles) {
       expect_error([&] { Tokenizer tok(load_hf_tokenizer(f.path())); }, {f.path().string(), message});
     }
   }
+}
+
+// Corrupted files (bytes changed, cut short) load or fail with an exception: never a crash
+// (run under the sanitizer build to check memory errors too).
+TEST(HfTokenizerJson, CorruptedFilesNeverCrash) {
+  std::mt19937 rng(7);
+  const std::string good = kTinyBpe;
+  const std::string alphabet = "{}[]\",:0123456789 -abBPEnulltrue\\";
+  int loaded = 0, rejected = 0;
+  TempFile f("tokenizer.json", good);
+  for (int i = 0; i < 200; ++i) {
+    std::string bad = good;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) bad[rng() % bad.size()] = alphabet[rng() % alphabet.size()];
+    if (i % 4 == 0) bad.resize(rng() % bad.size());
+    std::ofstream(f.path(), std::ios::binary | std::ios::trunc) << bad;
+    try {
+      const Tokenizer tok(load_hf_tokenizer(f.path()));
+      tok.encode("ab ab", false);
+      ++loaded;
+    } catch (const std::exception& e) {
+      EXPECT_NE(std::string(e.what()).find(f.path().string()), std::string::npos) << e.what();
+      ++rejected;
+    }
+  }
+  EXPECT_GT(rejected, 0);
+  std::printf("[ corrupt  ] 200 corrupted tokenizer.json files: %d loaded, %d rejected with an error\n", loaded, rejected);
 }
 
 TEST(HfTokenizerJson, ConfigSuppliesSpecialsAndTemplate) {
