@@ -26,11 +26,13 @@ using VF = __m256;
 
 inline VI zero_i() { return _mm256_setzero_si256(); }
 inline VF zero_f() { return _mm256_setzero_ps(); }
-inline VI set1_i(int32_t v) { return _mm256_set1_epi32(v); }
-inline VI mullo_i(VI a, VI b) { return _mm256_mullo_epi32(a, b); }
+inline VI sub_i(VI a, VI b) { return _mm256_sub_epi32(a, b); }
+template <int N>
+inline VI shl_i(VI v) { return _mm256_slli_epi32(v, N); }
 inline VF to_float(VI v) { return _mm256_cvtepi32_ps(v); }
 inline VF fmadd(VF a, VF b, VF c) { return _mm256_fmadd_ps(a, b, c); }
 inline VF mul(VF a, VF b) { return _mm256_mul_ps(a, b); }
+inline VF add_f(VF a, VF b) { return _mm256_add_ps(a, b); }
 inline float hsum(VF v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));

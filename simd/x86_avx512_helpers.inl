@@ -12,11 +12,13 @@ using VF = __m512;
 
 inline VI zero_i() { return _mm512_setzero_si512(); }
 inline VF zero_f() { return _mm512_setzero_ps(); }
-inline VI set1_i(int32_t v) { return _mm512_set1_epi32(v); }
-inline VI mullo_i(VI a, VI b) { return _mm512_mullo_epi32(a, b); }
+inline VI sub_i(VI a, VI b) { return _mm512_sub_epi32(a, b); }
+template <int N>
+inline VI shl_i(VI v) { return _mm512_slli_epi32(v, N); }
 inline VF to_float(VI v) { return _mm512_cvtepi32_ps(v); }
 inline VF fmadd(VF a, VF b, VF c) { return _mm512_fmadd_ps(a, b, c); }
 inline VF mul(VF a, VF b) { return _mm512_mul_ps(a, b); }
+inline VF add_f(VF a, VF b) { return _mm512_add_ps(a, b); }
 inline float hsum(VF v) { return _mm512_reduce_add_ps(v); }
 inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
@@ -29,17 +31,19 @@ inline void store_codes(uint8_t* p, VI v) { _mm512_storeu_si512(p, v); }
 inline VF load_f(const float* p) { return _mm512_loadu_ps(p); }
 inline void store_f(float* p, VF v) { _mm512_storeu_ps(p, v); }
 
-// [s0 x8, s1 x8] from two consecutive floats (s1 = 0 when n == 1).
+// [s0 x8, s1 x8] from two consecutive floats (s1 = 0 when n == 1). The
+// permutes read only lanes 0-1, so the 128->512 casts may leave the upper
+// lanes undefined (a zero-extension costs one more instruction per use).
 inline VF expand_scales(const float* s, int n) {
   const __m128 v = n == 2 ? _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s))) : _mm_load_ss(s);
   const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-  return _mm512_permutexvar_ps(idx, _mm512_zextps128_ps512(v));
+  return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(v));
 }
 // [s0, 0 x7, s1, 0 x7]: one lane per block carries the block's offset term.
 inline VI expand_sums(const int32_t* s, int n) {
   const __m128i v = n == 2 ? _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s)) : _mm_cvtsi32_si128(s[0]);
   const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-  return _mm512_maskz_permutexvar_epi32(0x0101, idx, _mm512_zextsi128_si512(v));
+  return _mm512_maskz_permutexvar_epi32(0x0101, idx, _mm512_castsi128_si512(v));
 }
 
 // int32 lanes += sums of 4 adjacent u8*s8 products.
@@ -91,7 +95,7 @@ inline VF expand_halves(const uint8_t* d0, const uint8_t* d1, int n) {
   if (n == 2) std::memcpy(&h1, d1, 2);
   const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128(h0 | (static_cast<uint32_t>(h1) << 16)));
   const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-  return _mm512_permutexvar_ps(idx, _mm512_zextps128_ps512(f));
+  return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(f));
 }
 
 // Float-weight body helpers.

@@ -8,8 +8,8 @@
 //   kVnni       whether dot() is vpdpbusd (u8 weights up to 255 never saturate)
 //   VI, VF      integer / float vector types
 //   load_act(p, n), load_codes(p), expand_scales(p, n), expand_sums(p, n),
-//   dot(acc, w_u8, x_s8), dot_signed(acc, w_s8, x_s8), to_float, fmadd, mul,
-//   hsum, zero_i, zero_f, set1_i, mullo_i, dot_f32, half_to_float, expand_halves,
+//   dot(acc, w_u8, x_s8), dot_signed(acc, w_s8, x_s8), to_float, fmadd, mul, add_f,
+//   hsum, zero_i, zero_f, sub_i, shl_i<n>, dot_f32, half_to_float, expand_halves,
 //   load_nibble_blocks, load_byte_blocks, flip_sign_bits, store_codes, store_f, load_f
 //
 // How a block is computed without touching each weight's offset:
@@ -152,14 +152,26 @@ struct ScratchSource {
   VF scales(int r, int64_t i, int) const { return load_f(s.dwl.data() + (r * s.bpad + i) * 8); }
 };
 
+// -v * k for the offsets 8 and 128: a shift and a subtraction (vpmulld is
+// slow on several cores).
+template <int32_t K>
+inline VI neg_times_pow2(VI v) {
+  static_assert(K == 8 || K == 128, "offsets are 8 (Q4_0) or 128 (Q8_0 on VNNI)");
+  return sub_i(zero_i(), shl_i<K == 8 ? 3 : 7>(v));
+}
+
 // The register tile: RT rows x BT vectors, accumulated over all blocks.
+// Small tiles (GEMV) would wait on the FMA latency of one accumulator per
+// output (one FMA per step): they keep kChains independent accumulators,
+// used round-robin by step and summed in a fixed order at the end.
 template <int RT, int BT, bool kSignedW, int32_t kOffset, class Src>
 void tile(const Src& src, const simd::ActView& x, int b0, float (*out)[kBT]) {
-  VF acc[RT][BT];
-  for (int r = 0; r < RT; r++)
-    for (int b = 0; b < BT; b++) acc[r][b] = zero_f();
-  const VI neg_off = set1_i(-kOffset);
-  auto step = [&](int64_t i, int n) __attribute__((always_inline)) {
+  constexpr int kChains = RT * BT <= 2 ? 4 : RT * BT <= 8 ? 2 : 1;
+  VF acc[kChains][RT][BT];
+  for (int c = 0; c < kChains; c++)
+    for (int r = 0; r < RT; r++)
+      for (int b = 0; b < BT; b++) acc[c][r][b] = zero_f();
+  auto step = [&](int64_t i, int n, int c) __attribute__((always_inline)) {
     VI wv[RT];
     VF dwv[RT];
     for (int r = 0; r < RT; r++) {
@@ -171,19 +183,26 @@ void tile(const Src& src, const simd::ActView& x, int b0, float (*out)[kBT]) {
       const VI xq = load_act(x.q + xb * 32, n);
       const VF dx = expand_scales(x.d + xb, n);
       VI bias = zero_i();
-      if constexpr (kOffset != 0) bias = mullo_i(expand_sums(x.sum + xb, n), neg_off);
+      if constexpr (kOffset != 0) bias = neg_times_pow2<kOffset>(expand_sums(x.sum + xb, n));
       for (int r = 0; r < RT; r++) {
         const VI d = kSignedW ? dot_signed(bias, wv[r], xq) : dot(bias, wv[r], xq);
         const VF dw = Src::kScalesInMemory ? src.scales(r, i, n) : dwv[r];
-        acc[r][b] = fmadd(to_float(d), mul(dw, dx), acc[r][b]);
+        acc[c][r][b] = fmadd(to_float(d), mul(dw, dx), acc[c][r][b]);
       }
     }
   };
   int64_t i = 0;
-  for (; i + kBPV <= x.blocks; i += kBPV) step(i, kBPV);
-  if (i < x.blocks) step(i, static_cast<int>(x.blocks - i));
-  for (int r = 0; r < RT; r++)
-    for (int b = 0; b < BT; b++) out[r][b] = hsum(acc[r][b]);
+  for (; i + kBPV * kChains <= x.blocks; i += kBPV * kChains)
+    for (int c = 0; c < kChains; c++) step(i + c * kBPV, kBPV, c);
+  for (; i + kBPV <= x.blocks; i += kBPV) step(i, kBPV, 0);
+  if (i < x.blocks) step(i, static_cast<int>(x.blocks - i), 0);
+  for (int r = 0; r < RT; r++) {
+    for (int b = 0; b < BT; b++) {
+      VF total = acc[0][r][b];
+      for (int c = 1; c < kChains; c++) total = add_f(total, acc[c][r][b]);
+      out[r][b] = hsum(total);
+    }
+  }
 }
 
 template <class Src>
