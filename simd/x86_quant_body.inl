@@ -161,12 +161,13 @@ inline VI neg_times_pow2(VI v) {
 }
 
 // The register tile: RT rows x BT vectors, accumulated over all blocks.
-// Small tiles (GEMV) would wait on the FMA latency of one accumulator per
-// output (one FMA per step): they keep kChains independent accumulators,
-// used round-robin by step and summed in a fixed order at the end.
+// The float accumulation order must be the same for every tile shape: the
+// model requires logits that do not depend on how many sequences share a
+// step (GEMV and GEMM tiles must agree bit for bit). So one accumulator chain
+// per output for every shape; kChains > 1 only for all shapes at once.
 template <int RT, int BT, bool kSignedW, int32_t kOffset, class Src>
 void tile(const Src& src, const simd::ActView& x, int b0, float (*out)[kBT]) {
-  constexpr int kChains = RT * BT <= 2 ? 4 : RT * BT <= 8 ? 2 : 1;
+  constexpr int kChains = 1;
   VF acc[kChains][RT][BT];
   for (int c = 0; c < kChains; c++)
     for (int r = 0; r < RT; r++)

@@ -184,6 +184,30 @@ TEST_P(PathTest, ThreadCountDoesNotChangeResults) {
   force_isa(before);
 }
 
+// A vector's outputs must not depend on how many vectors share the call (GEMV
+// and GEMM tiles agree bit for bit): the model's logits, and so QES rewards,
+// must not change with the batch a sequence lands in.
+TEST_P(PathTest, BatchSizeDoesNotChangeResults) {
+  const Isa before = active_isa();
+  force_isa(GetParam());
+  for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q8_0, DType::I4_G64, DType::F32, DType::F16}) {
+    const int64_t rows = 37, k = 4096 + 64;
+    const auto w = random_matrix(t, rows, k, 21);
+    const auto x = random_vectors(kMaxBatch, k, 22);
+    std::vector<float> alone(rows);
+    for (int nb : {2, 3, 4, 5, 8, 17, kMaxBatch}) {
+      std::vector<float> batched(nb * rows);
+      matmul(w.m, x.data(), k, nb, batched.data(), rows, 1);
+      for (int b : {0, nb - 1}) {
+        matmul(w.m, x.data() + b * k, k, 1, alone.data(), rows, 1);
+        EXPECT_EQ(std::memcmp(alone.data(), batched.data() + b * rows, rows * sizeof(float)), 0)
+            << where(t, rows, k, nb) << " vector " << b;
+      }
+    }
+  }
+  force_isa(before);
+}
+
 INSTANTIATE_TEST_SUITE_P(Paths, PathTest,
                          ::testing::Values(Isa::Avx2, Isa::Avx512, Isa::Avx512Vnni, Isa::Neon, Isa::NeonDot),
                          [](const auto& info) { return std::string(isa_name(info.param)); });
