@@ -70,12 +70,12 @@ inline Block decode_block(const uint8_t* row, int64_t i, const RowFormat& f) {
   return b;
 }
 
+// Q4_1's minimum term, sum_i m_i * dsum_i, added in block order exactly as
+// gemv_rows accumulates it: GEMV and GEMM must agree bit for bit (a vector's
+// outputs may not depend on the batch it is in), so no lane-parallel sum here.
 inline float dot_f32(const float* a, const float* b, int64_t n) {
-  float32x4_t acc = vdupq_n_f32(0.0f);
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4) acc = mul_add(acc, vld1q_f32(a + i), vld1q_f32(b + i));
-  float sum = horizontal_sum(acc);
-  for (; i < n; i++) sum += a[i] * b[i];
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; i++) sum += a[i] * b[i];
   return sum;
 }
 
