@@ -58,7 +58,15 @@ struct ModelShape {
   uint32_t n_layer, n_embd, n_ff, n_head, n_head_kv, n_vocab, n_ctx;
   bool tied_embeddings, qkv_bias;
   float rope_theta, rms_eps;
+  uint32_t head_dim = 0;  // 0: n_embd / n_head
 };
+
+// general.architecture / name / file_type and the <arch>.* hyperparameters
+// llama.cpp reads (block_count, context_length, embedding_length, head counts,
+// rope base, rms eps; key/value_length when head_dim is not n_embd / n_head;
+// llama's rope.dimension_count and vocab_size). One writer for every producer
+// of model files (random-like models, Hugging Face conversion).
+void add_architecture_metadata(gguf::Metadata& m, const ModelShape& s, const std::string& name, DType file_type);
 
 const std::vector<ModelShape>& known_model_shapes();
 const ModelShape& find_model_shape(const std::string& name);  // throws listing the known names

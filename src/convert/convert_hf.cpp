@@ -104,26 +104,10 @@ std::vector<Planned> plan_tensors(const HfModelConfig& c, const std::map<std::st
 }
 
 void set_model_metadata(gguf::Metadata& m, const HfModelConfig& c, const std::string& name, DType type) {
-  const std::string a = c.arch;
-  m.set("general.architecture", a);
-  m.set("general.name", name);
-  m.set(a + ".block_count", c.n_layers);
-  m.set(a + ".context_length", c.context_length);
-  m.set(a + ".embedding_length", c.hidden_size);
-  m.set(a + ".feed_forward_length", c.intermediate_size);
-  m.set(a + ".attention.head_count", c.n_heads);
-  m.set(a + ".attention.head_count_kv", c.n_kv_heads);
-  m.set(a + ".rope.freq_base", c.rope_theta);
-  m.set(a + ".attention.layer_norm_rms_epsilon", c.rms_eps);
-  if (c.head_dim * c.n_heads != c.hidden_size) {
-    m.set(a + ".attention.key_length", c.head_dim);
-    m.set(a + ".attention.value_length", c.head_dim);
-  }
-  if (a == "llama") {
-    m.set(a + ".rope.dimension_count", c.head_dim);
-    m.set(a + ".vocab_size", c.vocab_size);
-  }
-  m.set("general.file_type", llama_file_type(type));
+  ModelShape shape{name, c.arch, c.n_layers, c.hidden_size, c.intermediate_size, c.n_heads, c.n_kv_heads,
+                   c.vocab_size, c.context_length, c.tied_embeddings, c.arch == "qwen2", c.rope_theta, c.rms_eps,
+                   c.head_dim};
+  add_architecture_metadata(m, shape, name, type);
 }
 
 }  // namespace

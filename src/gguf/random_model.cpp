@@ -150,12 +150,11 @@ const ModelShape& find_model_shape(const std::string& name) {
   throw std::invalid_argument("unknown model shape '" + name + "' (known: " + known + ")");
 }
 
-std::vector<TensorDecision> write_random_model(const ModelShape& s, const std::string& out_path,
-                                               const RandomModelOptions& options) {
-  gguf::Metadata m(out_path);
-  const std::string a = s.arch;
+void add_architecture_metadata(gguf::Metadata& m, const ModelShape& s, const std::string& name, DType file_type) {
+  const std::string& a = s.arch;
+  const uint32_t head_dim = s.head_dim ? s.head_dim : s.n_embd / s.n_head;
   m.set("general.architecture", a);
-  m.set("general.name", "random-like " + s.name);
+  m.set("general.name", name);
   m.set(a + ".block_count", s.n_layer);
   m.set(a + ".context_length", s.n_ctx);
   m.set(a + ".embedding_length", s.n_embd);
@@ -164,11 +163,21 @@ std::vector<TensorDecision> write_random_model(const ModelShape& s, const std::s
   m.set(a + ".attention.head_count_kv", s.n_head_kv);
   m.set(a + ".rope.freq_base", s.rope_theta);
   m.set(a + ".attention.layer_norm_rms_epsilon", s.rms_eps);
-  if (s.arch == "llama") {
-    m.set(a + ".rope.dimension_count", s.n_embd / s.n_head);
+  if (head_dim * s.n_head != s.n_embd) {
+    m.set(a + ".attention.key_length", head_dim);
+    m.set(a + ".attention.value_length", head_dim);
+  }
+  if (a == "llama") {
+    m.set(a + ".rope.dimension_count", head_dim);
     m.set(a + ".vocab_size", s.n_vocab);
   }
-  m.set("general.file_type", llama_file_type(options.quant.type));
+  m.set("general.file_type", llama_file_type(file_type));
+}
+
+std::vector<TensorDecision> write_random_model(const ModelShape& s, const std::string& out_path,
+                                               const RandomModelOptions& options) {
+  gguf::Metadata m(out_path);
+  add_architecture_metadata(m, s, "random-like " + s.name, options.quant.type);
   m.set("general.quantization_version", uint32_t{2});
   if (!options.tokenizer_json.empty())
     add_hf_bpe_tokenizer(m, options.tokenizer_json, s.n_vocab, s.arch, s.arch == "qwen2" ? "qwen2" : "default");
