@@ -96,26 +96,32 @@ TileRef TrainableSet::tile(int64_t global_tile) const {
   return ref;
 }
 
-void read_tile(const TrainableTensor& t, const TileRef& ref, int16_t* codes) {
+namespace {
+// A tile is a run of codes in row-major order that may wrap across rows; calls
+// fn(row, col, n, offset into the tile) once per row segment, in order.
+template <class Fn>
+void for_each_row_segment(const TrainableTensor& t, const TileRef& ref, Fn fn) {
   int64_t flat = ref.first, done = 0;
   while (done < ref.len) {
     const int64_t row = flat / t.matrix.cols, col = flat % t.matrix.cols;
     const int64_t n = std::min<int64_t>(ref.len - done, t.matrix.cols - col);
-    read_codes(t.matrix, row, col, n, codes + done);
+    fn(row, col, n, done);
     done += n;
     flat += n;
   }
 }
+}  // namespace
+
+void read_tile(const TrainableTensor& t, const TileRef& ref, int16_t* codes) {
+  for_each_row_segment(t, ref, [&](int64_t row, int64_t col, int64_t n, int64_t offset) {
+    read_codes(t.matrix, row, col, n, codes + offset);
+  });
+}
 
 void write_tile(TrainableTensor& t, const TileRef& ref, const int16_t* codes) {
-  int64_t flat = ref.first, done = 0;
-  while (done < ref.len) {
-    const int64_t row = flat / t.matrix.cols, col = flat % t.matrix.cols;
-    const int64_t n = std::min<int64_t>(ref.len - done, t.matrix.cols - col);
-    write_codes(t.matrix, row, col, n, codes + done);
-    done += n;
-    flat += n;
-  }
+  for_each_row_segment(t, ref, [&](int64_t row, int64_t col, int64_t n, int64_t offset) {
+    write_codes(t.matrix, row, col, n, codes + offset);
+  });
 }
 
 }  // namespace qes::es
