@@ -50,7 +50,7 @@ void run(const Options& opt) {
   }
   std::vector<int> threads = opt.thread_counts;
   if (threads.empty() && opt.compute.threads > 0) threads = {opt.compute.threads};
-  if (threads.empty()) threads = opt.quick ? std::vector<int>{1, topo.cores} : default_thread_counts(topo.cores);
+  if (threads.empty()) threads = opt.quick ? std::vector<int>{1, topo.usable_cores} : default_thread_counts(topo.usable_cores);
   if (opt.quick && threads.size() == 2 && threads[0] == threads[1]) threads.pop_back();
   const size_t probe_bytes = std::max(qes::cold_set_bytes(), opt.quick ? (size_t{256} << 20) : (size_t{1} << 30));
 

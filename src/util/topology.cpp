@@ -64,6 +64,7 @@ Topology read_topology() {
   if (hwloc_topology_init(&topo) != 0 || hwloc_topology_load(topo) != 0) {
     t.cores = t.pus = omp_get_num_procs();
     t.packages = 1;
+    t.usable_cores = t.cores;
     for (int i = 0; i < t.pus; ++i) t.core_order.push_back(i);
     t.kinds.push_back(CoreKind{0, t.cores, "unknown (hwloc failed)"});
     return t;
@@ -73,6 +74,13 @@ Topology read_topology() {
   t.cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
   t.pus = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
 
+  // The CPUs this process was started on (hwloc's own "allowed" set follows
+  // cgroups but not sched_setaffinity, so taskset is read here). Read before
+  // set_threads() pins anything: topology() is called first and cached.
+  hwloc_bitmap_t usable = hwloc_bitmap_alloc();
+  if (hwloc_get_cpubind(topo, usable, HWLOC_CPUBIND_PROCESS) != 0 || hwloc_bitmap_iszero(usable))
+    hwloc_bitmap_copy(usable, hwloc_topology_get_allowed_cpuset(topo));
+
   struct Slot { int efficiency; int core; int pu; };
   std::vector<Slot> first_pus, siblings;
   for (int c = 0; c < t.cores; ++c) {
@@ -80,18 +88,21 @@ Topology read_topology() {
     int efficiency = efficiency_of(topo, core->cpuset);
     int rank = 0;
     for (hwloc_obj_t pu = hwloc_get_next_obj_inside_cpuset_by_type(topo, core->cpuset, HWLOC_OBJ_PU, nullptr); pu;
-         pu = hwloc_get_next_obj_inside_cpuset_by_type(topo, core->cpuset, HWLOC_OBJ_PU, pu), ++rank) {
-      (rank == 0 ? first_pus : siblings).push_back(Slot{efficiency, c, static_cast<int>(pu->os_index)});
+         pu = hwloc_get_next_obj_inside_cpuset_by_type(topo, core->cpuset, HWLOC_OBJ_PU, pu)) {
+      if (!hwloc_bitmap_isset(usable, pu->os_index)) continue;
+      (rank++ == 0 ? first_pus : siblings).push_back(Slot{efficiency, c, static_cast<int>(pu->os_index)});
     }
   }
+  hwloc_bitmap_free(usable);
+  t.usable_cores = static_cast<int>(first_pus.size());
   // Fast cores first; stable so cores of one kind keep the OS order.
   auto faster = [](const Slot& a, const Slot& b) { return a.efficiency > b.efficiency; };
   std::stable_sort(first_pus.begin(), first_pus.end(), faster);
   std::stable_sort(siblings.begin(), siblings.end(), faster);
   for (auto& s : first_pus) t.core_order.push_back(s.pu);
   for (auto& s : siblings) t.smt_sibling_pus.push_back(s.pu);
-  if (t.core_order.empty()) {  // hwloc saw no cores (unusual VMs): one slot per PU
-    t.cores = t.pus;
+  if (t.core_order.empty()) {  // hwloc saw no usable cores (unusual VMs): one slot per PU
+    t.cores = t.usable_cores = t.pus;
     for (int i = 0; i < t.pus; ++i) t.core_order.push_back(i);
   }
   describe_kinds(topo, t);
@@ -117,7 +128,7 @@ const Topology& topology() {
 
 int set_threads(int n) {
   const Topology& t = topology();
-  if (n <= 0) n = t.cores;
+  if (n <= 0) n = t.usable_cores;
   std::vector<int> slots = t.core_order;
   slots.insert(slots.end(), t.smt_sibling_pus.begin(), t.smt_sibling_pus.end());
   omp_set_dynamic(0);
@@ -150,6 +161,8 @@ std::string describe_topology(const Topology& t) {
   out << "topology: " << t.packages << " package(s), " << t.numa_nodes << " NUMA node(s), " << t.cores
       << " physical core(s), " << t.pus << " hardware thread(s)"
       << (t.pus > t.cores ? " (SMT on: siblings used only beyond one thread per core)" : " (no SMT)") << "\n";
+  if (t.usable_cores != t.cores)
+    out << "usable here: " << t.usable_cores << " core(s) (this process's CPU affinity, e.g. taskset)\n";
   if (t.last_level_cache_bytes) out << "last-level cache: " << (t.last_level_cache_bytes >> 20) << " MiB\n";
   out << "core kinds (fastest first):";
   if (t.kinds.size() == 1) out << " one kind (" << t.kinds[0].cores << " cores" << (t.kinds[0].description.empty() ? "" : ", " + t.kinds[0].description) << ")";
