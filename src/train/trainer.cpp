@@ -33,20 +33,6 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 // 1..3 and tests 15; the key holds 4 bits of purpose.
 constexpr auto kPromptSampling = static_cast<es::StreamPurpose>(8);
 
-es::TrainableSet select_trainable(const ModelFile& file, const std::vector<std::string>& patterns) {
-  std::vector<es::NamedMatrix> all;
-  for (const TensorView& t : file.tensors)
-    if (t.supported() && is_quantized(t.dtype())) all.push_back({t.name, t.matrix()});
-  es::TensorSelector selector;
-  if (!patterns.empty()) selector.patterns = patterns;
-  if (all.empty())
-    throw std::runtime_error(file.path + ": the model has no quantized tensor to train (quantize it first: qes quantize IN OUT --type q4_0)");
-  try {
-    return es::TrainableSet::select(all, selector);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(file.path + ": no trainable tensor: " + e.what());
-  }
-}
 
 // The config keys that may differ between a run and its resumption.
 bool same_result_config(nlohmann::json a, nlohmann::json b, std::string* diff) {
@@ -80,6 +66,21 @@ RewardStats reward_stats(const std::vector<float>& r) {
 }
 
 }  // namespace
+
+es::TrainableSet select_trainable(const ModelFile& file, const std::vector<std::string>& patterns) {
+  std::vector<es::NamedMatrix> all;
+  for (const TensorView& t : file.tensors)
+    if (t.supported() && is_quantized(t.dtype())) all.push_back({t.name, t.matrix()});
+  es::TensorSelector selector;
+  if (!patterns.empty()) selector.patterns = patterns;
+  if (all.empty())
+    throw std::runtime_error(file.path + ": the model has no quantized tensor to train (quantize it first: qes quantize IN OUT --type q4_0)");
+  try {
+    return es::TrainableSet::select(all, selector);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(file.path + ": no trainable tensor: " + e.what());
+  }
+}
 
 std::vector<size_t> sample_problems(uint64_t seed, uint32_t iteration, size_t count, size_t pool) {
   std::vector<size_t> idx(pool);

@@ -29,7 +29,8 @@ while IFS= read -r line || [[ -n $line ]]; do
   args+=("${line#*:}")
 done < "$runs_file"
 
-run_one() {  # index slot
+run_one() {  # index slot (no globbing: tensor patterns like blk.*.ffn_* pass through)
+  set -f
   local i=$1 slot=$2 name=${names[$1]}
   local first=$((slot * per)) last=$((slot * per + per - 1))
   mkdir -p "$out/$name"

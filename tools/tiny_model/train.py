@@ -283,7 +283,7 @@ def failed_attempt(numbers, target, rng):
     return None
 
 
-def completion_text(problem, rng, max_failed):
+def completion_text(problem, rng, max_failed, equals_rate=0.0):
     tree = parse_solution(problem["solution"])
     steps, value = solution_steps(tree)
     target = Fraction(problem["target"])
@@ -295,7 +295,12 @@ def completion_text(problem, rng, max_failed):
         if a:
             lines.append(a)
     lines.append(", ".join(steps) + " (yes)")
-    return "<think> " + "\n".join(lines) + " </think>\n<answer> " + infix(tree) + " </answer><|im_end|>"
+    answer = infix(tree)
+    # A habit of instruct models the paper's reward scores 0: the answer with its value
+    # appended ("... = 98"). Drawn only when asked for, so rate 0 keeps the old data stream.
+    if equals_rate > 0 and rng.random() < equals_rate:
+        answer += " = " + str(problem["target"])
+    return "<think> " + "\n".join(lines) + " </think>\n<answer> " + answer + " </answer><|im_end|>"
 
 
 # ---------------------------------------------------------------- data
@@ -421,7 +426,7 @@ def greedy_decode(model, prompts, max_new, stop_ids, pad_id, device, batch_size)
 def evaluate_model(model, tok, problems, args, device, stop_ids, pad_id):
     prompts = [tok.encode(prompt_text(p["numbers"], p["target"])).ids for p in problems]
     outs = greedy_decode(model, prompts, args.max_new_tokens, stop_ids, pad_id, device, args.eval_batch)
-    n_correct = n_format = 0
+    n_correct = n_format = n_equals = n_correct_stripped = 0
     reward = 0.0
     samples = []
     for p, o in zip(problems, outs):
@@ -430,10 +435,20 @@ def evaluate_model(model, tok, problems, args, device, stop_ids, pad_id):
         reward += r
         n_correct += ans > 0
         n_format += fmt == 1.0
+        answers = ANSWER_CONTENT_RE.findall(RESPONSE_PROMPT + text)
+        if answers and "=" in answers[-1]:
+            # What the answer would score without its " = value" tail: the capability
+            # that an answer-format fix (QES's job here) can unlock.
+            n_equals += 1
+            head = answers[-1].split("=")[0]
+            n_correct_stripped += answer_reward("<answer>" + head + "</answer>", p["numbers"], p["target"]) > 0
+        else:
+            n_correct_stripped += ans > 0
         if len(samples) < 8:
             samples.append({"numbers": p["numbers"], "target": p["target"], "completion": text, "reward": r})
     n = max(len(problems), 1)
-    return {"accuracy": n_correct / n, "format_rate": n_format / n, "mean_reward": reward / n, "n": len(problems), "samples": samples}
+    return {"accuracy": n_correct / n, "format_rate": n_format / n, "mean_reward": reward / n, "n": len(problems),
+            "equals_rate": n_equals / n, "accuracy_without_equals": n_correct_stripped / n, "samples": samples}
 
 
 # ---------------------------------------------------------------- main
@@ -459,6 +474,8 @@ def main():
     ap.add_argument("--rope-theta", type=float, default=10000.0)
     ap.add_argument("--max-len", type=int, default=384, help="longest transcript in tokens (longer ones are skipped)")
     ap.add_argument("--max-failed", type=int, default=3, help="failed attempts before the right one: uniform 0..N")
+    ap.add_argument("--equals-rate", type=float, default=0.0,
+                    help="share of transcripts whose answer ends with ' = <target>' (scored 0 by the paper's reward)")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=100)
@@ -552,7 +569,7 @@ def main():
         seqs, masks = [], []
         while len(seqs) < args.batch:
             picks = [data_rng.randrange(len(train)) for _ in range(args.batch - len(seqs))]
-            comps = tok.encode_batch([completion_text(train[i], data_rng, args.max_failed) for i in picks])
+            comps = tok.encode_batch([completion_text(train[i], data_rng, args.max_failed, args.equals_rate) for i in picks])
             for i, c in zip(picks, comps):
                 p = train_prompts[i]
                 if len(p) + len(c.ids) > args.max_len:
@@ -596,9 +613,11 @@ def main():
         if step % args.eval_every == 0 or out_of_time or step == args.max_steps:
             ev = evaluate_model(model, tok, valid, args, device, stop_ids, pad_id)
             history.append({"step": step, "loss": loss.item(), "accuracy": ev["accuracy"], "format_rate": ev["format_rate"],
-                            "mean_reward": ev["mean_reward"], "seconds": time.time() - t_train})
+                            "mean_reward": ev["mean_reward"], "equals_rate": ev["equals_rate"],
+                            "accuracy_without_equals": ev["accuracy_without_equals"], "seconds": time.time() - t_train})
             log(f"eval step {step}: accuracy {100 * ev['accuracy']:.1f}%  format {100 * ev['format_rate']:.1f}%  "
-                f"mean reward {ev['mean_reward']:.3f}  (n={ev['n']})")
+                f"mean reward {ev['mean_reward']:.3f}  '= value' answers {100 * ev['equals_rate']:.1f}% "
+                f"(accuracy without them {100 * ev['accuracy_without_equals']:.1f}%)  (n={ev['n']})")
             lo, hi = args.accuracy_band
             if ev["format_rate"] >= args.min_format:
                 in_band = lo <= ev["accuracy"] <= hi
@@ -640,7 +659,8 @@ def main():
         final = evaluate_model(model, tok, test, args, device, stop_ids, pad_id)
         log(f"test ({args.test}, problems {args.test_skip}..{args.test_skip + len(test) - 1}): "
             f"accuracy {100 * final['accuracy']:.1f}%  format {100 * final['format_rate']:.1f}%  "
-            f"mean reward {final['mean_reward']:.3f}  (n={final['n']}, weights as saved in {args.save_dtype})")
+            f"mean reward {final['mean_reward']:.3f}  '= value' answers {100 * final['equals_rate']:.1f}% "
+            f"(accuracy without them {100 * final['accuracy_without_equals']:.1f}%)  (n={final['n']}, weights as saved in {args.save_dtype})")
     total = time.time() - t_start
     report = {
         "args": vars(args),

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "qes/es/trainable.hpp"
+#include "qes/model_file.hpp"
 #include "qes/train/config.hpp"
 
 namespace qes::train {
@@ -44,6 +46,10 @@ struct TrainResult {
 // The prompts of one iteration: `count` distinct indices of [0, pool), a
 // counter-based function of (seed, iteration) (0 or >= pool: all, in order).
 std::vector<size_t> sample_problems(uint64_t seed, uint32_t iteration, size_t count, size_t pool);
+
+// The quantized tensors of `file` that match `patterns` (empty: the default
+// selection, DESIGN.md §4). Throws naming the file when nothing matches.
+es::TrainableSet select_trainable(const ModelFile& file, const std::vector<std::string>& patterns);
 
 // Runs (or resumes, when config.resume is set) a training run. Throws on bad
 // input with a message naming the file or key.
