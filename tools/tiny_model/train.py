@@ -488,6 +488,8 @@ def main():
                     help="validation accuracy to aim for (Q4_0 usually loses some: check with qes eval)")
     ap.add_argument("--accuracy-band", type=float, nargs=2, default=[0.03, 0.20], metavar=("LO", "HI"))
     ap.add_argument("--min-format", type=float, default=0.8, help="least share of completions in the full answer format")
+    ap.add_argument("--equals-band", type=float, nargs=2, default=[0.0, 1.0], metavar=("LO", "HI"),
+                    help="keep only steps whose share of ' = value' answers lies in this band (with --equals-rate)")
     ap.add_argument("--patience", type=int, default=2, help="stop after this many evaluations above the band")
     ap.add_argument("--time-budget", type=float, default=420.0, help="seconds of training before it stops anyway")
     ap.add_argument("--save-dtype", choices=["float32", "float16", "bfloat16"], default="float16",
@@ -619,7 +621,7 @@ def main():
                 f"mean reward {ev['mean_reward']:.3f}  '= value' answers {100 * ev['equals_rate']:.1f}% "
                 f"(accuracy without them {100 * ev['accuracy_without_equals']:.1f}%)  (n={ev['n']})")
             lo, hi = args.accuracy_band
-            if ev["format_rate"] >= args.min_format:
+            if ev["format_rate"] >= args.min_format and args.equals_band[0] <= ev["equals_rate"] <= args.equals_band[1]:
                 in_band = lo <= ev["accuracy"] <= hi
                 dist = abs(ev["accuracy"] - args.target_accuracy) + (0 if in_band else 1)
                 if best is None or dist < best[0]:
@@ -634,7 +636,8 @@ def main():
     train_seconds = time.time() - t_train
 
     if best is None:
-        log(f"WARNING: no evaluation reached the answer format {100 * args.min_format:.0f}% of the time; keeping the last step")
+        log(f"WARNING: no evaluation reached the answer format {100 * args.min_format:.0f}% of the time with a share of "
+            f"'= value' answers in {args.equals_band}; keeping the last step")
         chosen_step, chosen_eval = step, history[-1]
     else:
         chosen_step, chosen_eval = best[1], best[3]
