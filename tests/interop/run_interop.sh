@@ -15,8 +15,13 @@ modules="$source_dir/tools/llamacpp_check/node_modules"
   skip "$modules/node-llama-cpp is absent (cd tools/llamacpp_check && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci)"
 # The prebuilt llama.cpp for this platform comes in an optional npm package; without one
 # node-llama-cpp would try to download or build llama.cpp, which we never want in a test.
-ls -d "$modules"/@node-llama-cpp/linux-x64 "$modules"/@node-llama-cpp/linux-arm64 "$modules"/@node-llama-cpp/mac-* >/dev/null 2>&1 ||
-  skip "no prebuilt llama.cpp binaries under $modules/@node-llama-cpp"
+platform="$(node -p '({linux: "linux", darwin: "mac", win32: "win"}[process.platform] ?? process.platform) + "-" +
+                     ({arm: "armv7l"}[process.arch] ?? process.arch)')"
+prebuilt=""
+for dir in "$modules/@node-llama-cpp/$platform"*/bins; do  # e.g. linux-x64 (CPU), mac-arm64-metal
+  [ -d "$dir" ] && prebuilt="$dir" && break
+done
+[ -n "$prebuilt" ] || skip "no prebuilt llama.cpp for $platform under $modules/@node-llama-cpp"
 
 export NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
 exec node "$source_dir/tests/interop/compare.mjs" "$qes" "$source_dir" "$shared_data"

@@ -3,9 +3,10 @@
 // packages ship) and decodes greedily, so qes's GGUF writer can be checked against the engine
 // its files are meant for. Prompt handling mirrors `qes generate`'s: control tokens written in
 // the prompt are parsed, BOS is prepended when the vocabulary asks for it, an empty prompt
-// starts from BOS alone, and decoding stops at an end-of-generation token (not printed).
+// starts from BOS alone, and decoding stops at an end-of-generation token or at BOS (as qes
+// does; neither is printed).
 //
-//   node check.mjs MODEL.gguf [--prompt TEXT] [--max-tokens N] [--threads N] [--json] [--quiet]
+//   node check.mjs MODEL.gguf [--prompt TEXT] [--max-tokens N] [--threads N] [--probs] [--json] [--quiet]
 //
 // stdout: llama.cpp's view of the model (its own print_info log lines: arch, n_params, vocab),
 // then the prompt and generated token ids and the generated text. With --json, one JSON object
@@ -15,12 +16,12 @@ import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 
 function usage(message) {
   if (message) process.stderr.write(`check.mjs: ${message}\n`);
-  process.stderr.write("usage: node check.mjs MODEL.gguf [--prompt TEXT] [--max-tokens N] [--threads N] [--json] [--quiet]\n");
+  process.stderr.write("usage: node check.mjs MODEL.gguf [--prompt TEXT] [--max-tokens N] [--threads N] [--probs] [--json] [--quiet]\n");
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const a = { model: null, prompt: "", maxTokens: 32, threads: 1, json: false, quiet: false };
+  const a = { model: null, prompt: "", maxTokens: 32, threads: 1, probs: false, json: false, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -34,7 +35,8 @@ function parseArgs(argv) {
     } else if (arg === "--threads") {
       a.threads = Number.parseInt(value(), 10);
       if (!Number.isInteger(a.threads) || a.threads < 1) usage("--threads must be a positive integer");
-    } else if (arg === "--json") a.json = true;
+    } else if (arg === "--probs") a.probs = true;
+    else if (arg === "--json") a.json = true;
     else if (arg === "--quiet") a.quiet = true;
     else if (arg === "--help" || arg === "-h") usage();
     else if (arg.startsWith("-")) usage(`unknown option ${arg}`);
@@ -71,6 +73,23 @@ function promptTokens(model, text) {
   return tokens;
 }
 
+// [[token, p], [token, p]] of the two most probable tokens of one step.
+function topTwo(probabilities) {
+  const best = [[-1, -1], [-1, -1]];
+  for (const [token, p] of probabilities) {
+    if (p > best[0][1]) { best[1] = best[0]; best[0] = [token, p]; }
+    else if (p > best[1][1]) best[1] = [token, p];
+  }
+  return best;
+}
+
+// End offset in the generated text of each generated token (to map a character to its token).
+function textEnds(model, generated, prompt) {
+  const ends = [];
+  for (let i = 1; i <= generated.length; i++) ends.push(model.detokenize(generated.slice(0, i), false, prompt).length);
+  return ends;
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const log = makeLogCollector();
@@ -105,13 +124,22 @@ async function main() {
   const context = await model.createContext({ contextSize: Math.max(64, prompt.length + args.maxTokens + 8), sequences: 1, threads: args.threads });
   const sequence = context.getSequence();
 
-  // Greedy: temperature 0 picks the argmax; no repeat penalty, no other sampler.
+  // Greedy: temperature 0 picks the argmax; no repeat penalty, no other sampler. With --probs
+  // each step also records llama.cpp's two most probable tokens, to tell a near-tie (where
+  // another engine's rounding may pick the other one) from a real disagreement.
   const generated = [];
+  const steps = [];
   let finish = "length";
   if (args.maxTokens > 0) {
-    for await (const token of sequence.evaluate(prompt, { temperature: 0, yieldEogToken: true })) {
-      if (model.isEogToken(token)) { finish = "eos"; break; }
+    const options = { temperature: 0, yieldEogToken: true };
+    const stream = args.probs ? sequence.evaluateWithMetadata(prompt, { probabilities: true }, options)
+                              : sequence.evaluate(prompt, options);
+    for await (const item of stream) {
+      const token = args.probs ? item.token : item;
+      // qes (like llama2.c) also ends a sequence at BOS; llama.cpp counts only EOG tokens.
+      if (model.isEogToken(token) || token === model.tokens.bos) { finish = model.isEogToken(token) ? "eos" : "bos"; break; }
       generated.push(token);
+      if (args.probs) steps.push(topTwo(item.probabilities));
       if (generated.length >= args.maxTokens) break;
     }
   }
@@ -134,6 +162,10 @@ async function main() {
     llama_log: log.info, llama_problems: log.problems,
     prompt: args.prompt, prompt_tokens: prompt, tokens: generated, finish, text,
   };
+  if (args.probs) {
+    report.top2 = steps;
+    report.text_ends = textEnds(model, generated, prompt);
+  }
 
   if (args.json) process.stdout.write(JSON.stringify(report) + "\n");
   else {
@@ -146,6 +178,11 @@ async function main() {
       for (const w of info.warnings) process.stdout.write(`  warning: ${w}\n`);
       process.stdout.write(`prompt tokens: ${JSON.stringify(prompt)}\n`);
       process.stdout.write(`generated tokens (${generated.length}, ${finish}): ${JSON.stringify(generated)}\n`);
+      if (args.probs) {
+        const margins = steps.map(([a, b]) => a[1] - b[1]);
+        const i = margins.indexOf(Math.min(...margins));
+        if (i >= 0) process.stdout.write(`closest call: step ${i}, p(${steps[i][0][0]}) ${steps[i][0][1].toFixed(4)} vs p(${steps[i][1][0]}) ${steps[i][1][1].toFixed(4)}\n`);
+      }
       process.stdout.write("text:\n");
     }
     process.stdout.write(text + "\n");
