@@ -90,6 +90,14 @@ function textEnds(model, generated, prompt) {
   return ends;
 }
 
+// The text the runner-up of each step would have added instead of the chosen token.
+function runnerUpTexts(model, generated, prompt, steps) {
+  return steps.map(([, second], i) => {
+    const before = model.detokenize(generated.slice(0, i), false, prompt);
+    return model.detokenize(generated.slice(0, i).concat([second[0]]), false, prompt).slice(before.length);
+  });
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const log = makeLogCollector();
@@ -165,6 +173,7 @@ async function main() {
   if (args.probs) {
     report.top2 = steps;
     report.text_ends = textEnds(model, generated, prompt);
+    report.runner_up_texts = runnerUpTexts(model, generated, prompt, steps);
   }
 
   if (args.json) process.stdout.write(JSON.stringify(report) + "\n");
