@@ -116,6 +116,8 @@ async function main() {
   try {
     model = await llama.loadModel({ modelPath: args.model, gpuLayers: 0, useMmap: true });
   } catch (err) {
+    // llama.cpp's log lines reach the logger asynchronously: let them arrive before reporting.
+    await new Promise((resolve) => setTimeout(resolve, 100));
     const report = {
       model: args.model, loaded: false, error: String(err && err.message ? err.message : err),
       llama_log: log.problems.concat(log.info.slice(-20)),
