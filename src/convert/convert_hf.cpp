@@ -149,6 +149,8 @@ HfConvertResult convert_hf(const fs::path& dir, const std::string& out_path, con
   if (options.tokenizer) {
     result.pre = add_tokenizer_metadata(meta, dir, config, options.pre);
     if (fs::exists(dir / "tokenizer_check.json")) result.tokenizer_checked = verify_tokenizer_check(meta, dir / "tokenizer_check.json");
+  } else {
+    meta.set("tokenizer.ggml.model", "none");  // llama.cpp needs the key; "none" = weights only
   }
 
   std::vector<gguf::OutTensor> out;

@@ -181,6 +181,8 @@ std::vector<TensorDecision> write_random_model(const ModelShape& s, const std::s
   m.set("general.quantization_version", uint32_t{2});
   if (!options.tokenizer_json.empty())
     add_hf_bpe_tokenizer(m, options.tokenizer_json, s.n_vocab, s.arch, s.arch == "qwen2" ? "qwen2" : "default");
+  else
+    m.set("tokenizer.ggml.model", "none");  // llama.cpp needs the key; "none" = weights only
 
   std::vector<TensorDecision> decisions;
   std::vector<gguf::OutTensor> out;
