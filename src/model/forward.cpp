@@ -60,7 +60,7 @@ void ForwardPass::Activations::prepare(const float* att, int n, int m, const Mod
 
 void ForwardPass::ensure_threads(int threads) {
   while (static_cast<int>(per_thread_.size()) < threads) per_thread_.emplace_back(cfg_, kRedundantRows);
-  const size_t need_scores = static_cast<size_t>(threads) * cache_.context();
+  const size_t need_scores = static_cast<size_t>(threads) * (cfg_.n_heads / cfg_.n_kv_heads) * cache_.context();
   if (scores_.size() < need_scores) scores_.resize(need_scores);
 }
 
@@ -95,7 +95,7 @@ void ForwardPass::attention(std::span<const StepRow> rows, int layer) {
   for (int item = 0; item < items; item++) {
     const Run run = runs_[item / cfg_.n_kv_heads];
     const int g = item % cfg_.n_kv_heads;
-    float* scores = &scores_[static_cast<size_t>(omp_get_thread_num()) * ctx];
+    float* scores = &scores_[static_cast<size_t>(omp_get_thread_num()) * group * ctx];  // [group][ctx]
     const int slot = rows[run.first].slot;
     const size_t kv_off = static_cast<size_t>(g) * hd;
     for (int r = run.first; r < run.first + run.count; r++) {
@@ -112,30 +112,27 @@ void ForwardPass::attention(std::span<const StepRow> rows, int layer) {
       ops::rope_apply(q, group, hd, cfg_.rope_dim, c, s, style);
       ops::rope_apply(k, 1, hd, cfg_.rope_dim, c, s, style);
 
-      const size_t at = static_cast<size_t>(pos) * kv_dim + kv_off;
+      // Store this position's key and value, then attend with all the group's
+      // query heads at once: each cached key and value is read once for them.
+      const size_t at = static_cast<size_t>(pos) * hd;
       const size_t n_keys = static_cast<size_t>(pos) + 1;
-      for (int j = 0; j < group; j++) {
-        const float* qh = q + static_cast<size_t>(j) * hd;
-        float* out = &att_[static_cast<size_t>(r) * q_dim + (static_cast<size_t>(g) * group + j) * hd];
-        if (f16) {
-          auto* keys = static_cast<uint16_t*>(cache_.keys(layer, slot));
-          auto* values = static_cast<uint16_t*>(cache_.values(layer, slot));
-          if (j == 0)
-            for (int i = 0; i < hd; i++) keys[at + i] = fp32_to_fp16(k[i]), values[at + i] = fp32_to_fp16(v[i]);
-          ops::attn_scores(scores, qh, keys + kv_off, kv_dim, n_keys, hd, scale);
-          ops::softmax(scores, n_keys);
-          ops::attn_weighted_sum(out, scores, values + kv_off, kv_dim, n_keys, hd);
-        } else {
-          auto* keys = static_cast<float*>(cache_.keys(layer, slot));
-          auto* values = static_cast<float*>(cache_.values(layer, slot));
-          if (j == 0) {
-            std::memcpy(keys + at, k, sizeof(float) * hd);
-            std::memcpy(values + at, v, sizeof(float) * hd);
-          }
-          ops::attn_scores(scores, qh, keys + kv_off, kv_dim, n_keys, hd, scale);
-          ops::softmax(scores, n_keys);
-          ops::attn_weighted_sum(out, scores, values + kv_off, kv_dim, n_keys, hd);
-        }
+      float* out = &att_[static_cast<size_t>(r) * q_dim + static_cast<size_t>(g) * group * hd];
+      if (f16) {
+        auto* keys = static_cast<uint16_t*>(cache_.keys(layer, slot, g));
+        auto* values = static_cast<uint16_t*>(cache_.values(layer, slot, g));
+        ops::f32_to_f16(keys + at, k, hd);
+        ops::f32_to_f16(values + at, v, hd);
+        ops::attn_scores_heads(scores, ctx, q, group, keys, hd, n_keys, hd, scale);
+        for (int j = 0; j < group; j++) ops::softmax(scores + static_cast<size_t>(j) * ctx, n_keys);
+        ops::attn_weighted_sum_heads(out, scores, ctx, group, values, hd, n_keys, hd);
+      } else {
+        auto* keys = static_cast<float*>(cache_.keys(layer, slot, g));
+        auto* values = static_cast<float*>(cache_.values(layer, slot, g));
+        std::memcpy(keys + at, k, sizeof(float) * hd);
+        std::memcpy(values + at, v, sizeof(float) * hd);
+        ops::attn_scores_heads(scores, ctx, q, group, keys, hd, n_keys, hd, scale);
+        for (int j = 0; j < group; j++) ops::softmax(scores + static_cast<size_t>(j) * ctx, n_keys);
+        ops::attn_weighted_sum_heads(out, scores, ctx, group, values, hd, n_keys, hd);
       }
     }
   }

@@ -69,7 +69,7 @@ class ForwardPass {
   // its blocks of rows), attention.
   std::vector<float> q_, k_, v_, att_, o_, gate_, up_;
   std::vector<float> rope_cos_, rope_sin_;  // [context][rope_dim/2]
-  std::vector<float> scores_;               // [thread][context]
+  std::vector<float> scores_;               // [thread][query heads per KV head][context]
   Activations shared_;
   std::vector<Activations> per_thread_;
   std::vector<int> logit_rows_;             // rows that want logits, in order
