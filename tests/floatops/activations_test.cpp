@@ -2,7 +2,8 @@
 // int8 codes and scales, and the integer kernels are compared exactly against
 // scalar: so its vectorizable form must give, bit for bit, what the plain
 // per-value loop below gives (the code it replaced), for every input,
-// including zeros, subnormals, infinities and NaNs.
+// including zeros, subnormals, infinities and NaNs. (Built with
+// -ffp-contract=off, like simd/: see tests/floatops/CMakeLists.txt.)
 #include <gtest/gtest.h>
 
 #include <algorithm>
