@@ -388,12 +388,13 @@ struct FloatOpsImpl {
     QES_UNROLL
     for (size_t h = 0; h < H; h++) q_tail[h] = rest ? load_partial<A>(q + h * head_dim + full, rest) : B(0.0f);
     const B scale_batch(scale);
+    for (size_t t = 0; t < std::min(kPrefetchKeys, n_keys); t++) prefetch_row(k + t * stride, head_dim);
     for (size_t t = 0; t < n_keys; t += K) {
+      const size_t valid = std::min(K, n_keys - t);
+      for (size_t p = t + kPrefetchKeys; p < std::min(t + K + kPrefetchKeys, n_keys); p++) prefetch_row(k + p * stride, head_dim);
       const KV* key[K];
       QES_UNROLL
-      for (size_t j = 0; j < K; j++) key[j] = k + std::min(t + j, n_keys - 1) * stride;
-      QES_UNROLL
-      for (size_t j = 0; j < K; j++) prefetch_row(k + std::min(t + j + kPrefetchKeys, n_keys - 1) * stride, head_dim);
+      for (size_t j = 0; j < K; j++) key[j] = k + (t + std::min(j, valid - 1)) * stride;
       B acc[N];
       QES_UNROLL
       for (size_t i = 0; i < N; i++) acc[i] = B(0.0f);
@@ -418,9 +419,13 @@ struct FloatOpsImpl {
       }
       alignas(64) float lanes[N];
       (sum_each<A>(acc) * scale_batch).store_aligned(lanes);
-      const size_t valid = std::min(K, n_keys - t);
-      QES_UNROLL
-      for (size_t h = 0; h < H; h++) std::memcpy(scores + h * ld_scores + t, lanes + h * K, valid * sizeof(float));
+      if (valid == K) {  // a copy of constant size: a few vector moves, no loop
+        QES_UNROLL
+        for (size_t h = 0; h < H; h++) std::memcpy(scores + h * ld_scores + t, lanes + h * K, K * sizeof(float));
+      } else {
+        QES_UNROLL
+        for (size_t h = 0; h < H; h++) std::memcpy(scores + h * ld_scores + t, lanes + h * K, valid * sizeof(float));
+      }
     }
   }
 
@@ -442,6 +447,9 @@ struct FloatOpsImpl {
   template <size_t H, size_t C, class KV>
   static void weighted_sum_columns(float* out, const float* w, size_t ld_w, const KV* v,
                                    size_t stride, size_t n_keys, size_t head_dim, size_t d) {
+    for (size_t t = 0; t < std::min(kPrefetchKeys, n_keys); t++) {
+      for (size_t offset = 0; offset < C * N; offset += 64 / sizeof(KV)) __builtin_prefetch(v + t * stride + d + offset);
+    }
     B acc[H][C];
     QES_UNROLL
     for (size_t h = 0; h < H; h++)
