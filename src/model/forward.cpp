@@ -31,6 +31,8 @@ ForwardPass::ForwardPass(const Model& model, KvCache& cache, int max_rows, int m
   up_.resize(r * cfg_.ffn_dim);
   logit_rows_.reserve(r);
   runs_.reserve(r);
+  run_cost_.reserve(r);
+  run_order_.reserve(r);
 
   // RoPE cos/sin for every position of a slot, computed once.
   const int half = cfg_.rope_dim / 2;
@@ -93,7 +95,7 @@ void ForwardPass::attention(std::span<const StepRow> rows, int layer) {
 
 #pragma omp for schedule(dynamic, 1) nowait
   for (int item = 0; item < items; item++) {
-    const Run run = runs_[item / cfg_.n_kv_heads];
+    const Run run = runs_[run_order_[item / cfg_.n_kv_heads]];
     const int g = item % cfg_.n_kv_heads;
     float* scores = &scores_[static_cast<size_t>(omp_get_thread_num()) * group * ctx];  // [group][ctx]
     const int slot = rows[run.first].slot;
@@ -159,6 +161,18 @@ void ForwardPass::run(std::span<const StepRow> rows, float* logits) {
       runs_.push_back({r, 1});
     }
   }
+  // Attention work items, largest first: a prompt chunk attends over many
+  // more positions than a decode row, and taken last it would keep one thread
+  // busy while the others wait at the barrier.
+  run_cost_.resize(runs_.size());
+  run_order_.resize(runs_.size());
+  for (size_t i = 0; i < runs_.size(); i++) {
+    int64_t cost = 0;
+    for (int r = runs_[i].first; r < runs_[i].first + runs_[i].count; r++) cost += rows[r].pos + 1;
+    run_cost_[i] = cost;
+    run_order_[i] = static_cast<int>(i);
+  }
+  std::stable_sort(run_order_.begin(), run_order_.end(), [this](int a, int b) { return run_cost_[a] > run_cost_[b]; });
   if (static_cast<int>(logit_rows_.size()) > max_logit_rows_)
     throw std::logic_error("ForwardPass::run: more logit rows than the buffer holds");
 

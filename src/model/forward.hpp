@@ -74,6 +74,8 @@ class ForwardPass {
   std::vector<Activations> per_thread_;
   std::vector<int> logit_rows_;             // rows that want logits, in order
   std::vector<Run> runs_;
+  std::vector<int64_t> run_cost_;           // positions attended over by each run's rows
+  std::vector<int> run_order_;              // runs_, most costly first
   SpinBarrier barrier_;
 };
 
