@@ -62,9 +62,10 @@ void attn_weighted_sum(float* out, const float* weights, const uint16_t* v_f16, 
 // key and value is loaded (and converted from f16) once for all of them.
 // Query head j starts at q + j*head_dim, its scores at scores + j*ld_scores
 // (ld_scores >= n_keys), its weights at weights + j*ld_weights and its output
-// at out + j*head_dim. Each head gets what the one-head functions above give
-// it, up to the rounding of sums taken in another order; a score depends only
-// on q, its key, t and n_heads, never on the other keys or n_keys.
+// at out + j*head_dim. Each head gets, bit for bit, what the one-head
+// functions above give it: a score depends on its query head and its key only
+// (not on the other keys, n_keys or n_heads), so a row's attention is the same
+// whatever else is computed with it.
 void attn_scores_heads(float* scores, size_t ld_scores, const float* q, size_t n_heads,
                        const float* k, size_t stride, size_t n_keys, size_t head_dim,
                        float scale);
