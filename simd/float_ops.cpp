@@ -59,25 +59,51 @@ void silu_mul(float* out, const float* a, const float* b, size_t n) {
 
 void attn_scores(float* scores, const float* q, const float* k, size_t stride, size_t n_keys,
                  size_t head_dim, float scale) {
-  simd::float_ops().attn_scores_f32(scores, q, k, stride, n_keys, head_dim, scale);
+  simd::float_ops().attn_scores_f32(scores, n_keys, q, 1, k, stride, n_keys, head_dim, scale);
 }
 
 void attn_scores(float* scores, const float* q, const uint16_t* k_f16, size_t stride,
                  size_t n_keys, size_t head_dim, float scale) {
-  simd::float_ops().attn_scores_f16(scores, q, k_f16, stride, n_keys, head_dim, scale);
+  simd::float_ops().attn_scores_f16(scores, n_keys, q, 1, k_f16, stride, n_keys, head_dim, scale);
 }
 
 void attn_weighted_sum(float* out, const float* weights, const float* v, size_t stride,
                        size_t n_keys, size_t head_dim) {
-  simd::float_ops().attn_weighted_sum_f32(out, weights, v, stride, n_keys, head_dim);
+  simd::float_ops().attn_weighted_sum_f32(out, weights, n_keys, 1, v, stride, n_keys, head_dim);
 }
 
 void attn_weighted_sum(float* out, const float* weights, const uint16_t* v_f16, size_t stride,
                        size_t n_keys, size_t head_dim) {
-  simd::float_ops().attn_weighted_sum_f16(out, weights, v_f16, stride, n_keys, head_dim);
+  simd::float_ops().attn_weighted_sum_f16(out, weights, n_keys, 1, v_f16, stride, n_keys, head_dim);
+}
+
+void attn_scores_heads(float* scores, size_t ld_scores, const float* q, size_t n_heads,
+                       const float* k, size_t stride, size_t n_keys, size_t head_dim,
+                       float scale) {
+  simd::float_ops().attn_scores_f32(scores, ld_scores, q, n_heads, k, stride, n_keys, head_dim, scale);
+}
+
+void attn_scores_heads(float* scores, size_t ld_scores, const float* q, size_t n_heads,
+                       const uint16_t* k_f16, size_t stride, size_t n_keys, size_t head_dim,
+                       float scale) {
+  simd::float_ops().attn_scores_f16(scores, ld_scores, q, n_heads, k_f16, stride, n_keys, head_dim, scale);
+}
+
+void attn_weighted_sum_heads(float* out, const float* weights, size_t ld_weights,
+                             size_t n_heads, const float* v, size_t stride, size_t n_keys,
+                             size_t head_dim) {
+  simd::float_ops().attn_weighted_sum_f32(out, weights, ld_weights, n_heads, v, stride, n_keys, head_dim);
+}
+
+void attn_weighted_sum_heads(float* out, const float* weights, size_t ld_weights,
+                             size_t n_heads, const uint16_t* v_f16, size_t stride,
+                             size_t n_keys, size_t head_dim) {
+  simd::float_ops().attn_weighted_sum_f16(out, weights, ld_weights, n_heads, v_f16, stride, n_keys, head_dim);
 }
 
 void f16_to_f32(float* out, const uint16_t* in, size_t n) { simd::float_ops().f16_to_f32(out, in, n); }
+
+void f32_to_f16(uint16_t* out, const float* in, size_t n) { simd::float_ops().f32_to_f16(out, in, n); }
 
 const char* float_ops_isa() { return simd::float_ops().isa; }
 

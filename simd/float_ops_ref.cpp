@@ -48,46 +48,66 @@ void silu_mul(float* out, const float* a, const float* b, size_t n) {
   for (size_t i = 0; i < n; i++) out[i] = a[i] / (1.0f + std::exp(-a[i])) * b[i];
 }
 
-void attn_scores_f32(float* scores, const float* q, const float* k, size_t stride,
-                     size_t n_keys, size_t head_dim, float scale) {
-  for (size_t t = 0; t < n_keys; t++) {
-    const float* key = k + t * stride;
-    float dot = 0.0f;
-    for (size_t d = 0; d < head_dim; d++) dot += q[d] * key[d];
-    scores[t] = dot * scale;
+// Each query head on its own: the keys (values) are simply read again per head.
+void attn_scores_f32(float* scores, size_t ld_scores, const float* q, size_t n_heads,
+                     const float* k, size_t stride, size_t n_keys, size_t head_dim, float scale) {
+  for (size_t h = 0; h < n_heads; h++) {
+    const float* qh = q + h * head_dim;
+    for (size_t t = 0; t < n_keys; t++) {
+      const float* key = k + t * stride;
+      float dot = 0.0f;
+      for (size_t d = 0; d < head_dim; d++) dot += qh[d] * key[d];
+      scores[h * ld_scores + t] = dot * scale;
+    }
   }
 }
 
-void attn_scores_f16(float* scores, const float* q, const uint16_t* k, size_t stride,
-                     size_t n_keys, size_t head_dim, float scale) {
-  for (size_t t = 0; t < n_keys; t++) {
-    const uint16_t* key = k + t * stride;
-    float dot = 0.0f;
-    for (size_t d = 0; d < head_dim; d++) dot += q[d] * fp16_to_fp32(key[d]);
-    scores[t] = dot * scale;
+void attn_scores_f16(float* scores, size_t ld_scores, const float* q, size_t n_heads,
+                     const uint16_t* k, size_t stride, size_t n_keys, size_t head_dim,
+                     float scale) {
+  for (size_t h = 0; h < n_heads; h++) {
+    const float* qh = q + h * head_dim;
+    for (size_t t = 0; t < n_keys; t++) {
+      const uint16_t* key = k + t * stride;
+      float dot = 0.0f;
+      for (size_t d = 0; d < head_dim; d++) dot += qh[d] * fp16_to_fp32(key[d]);
+      scores[h * ld_scores + t] = dot * scale;
+    }
   }
 }
 
-void attn_weighted_sum_f32(float* out, const float* w, const float* v, size_t stride,
-                           size_t n_keys, size_t head_dim) {
-  for (size_t d = 0; d < head_dim; d++) out[d] = 0.0f;
-  for (size_t t = 0; t < n_keys; t++) {
-    const float* value = v + t * stride;
-    for (size_t d = 0; d < head_dim; d++) out[d] += w[t] * value[d];
+void attn_weighted_sum_f32(float* out, const float* w, size_t ld_w, size_t n_heads,
+                           const float* v, size_t stride, size_t n_keys, size_t head_dim) {
+  for (size_t h = 0; h < n_heads; h++) {
+    float* oh = out + h * head_dim;
+    const float* wh = w + h * ld_w;
+    for (size_t d = 0; d < head_dim; d++) oh[d] = 0.0f;
+    for (size_t t = 0; t < n_keys; t++) {
+      const float* value = v + t * stride;
+      for (size_t d = 0; d < head_dim; d++) oh[d] += wh[t] * value[d];
+    }
   }
 }
 
-void attn_weighted_sum_f16(float* out, const float* w, const uint16_t* v, size_t stride,
-                           size_t n_keys, size_t head_dim) {
-  for (size_t d = 0; d < head_dim; d++) out[d] = 0.0f;
-  for (size_t t = 0; t < n_keys; t++) {
-    const uint16_t* value = v + t * stride;
-    for (size_t d = 0; d < head_dim; d++) out[d] += w[t] * fp16_to_fp32(value[d]);
+void attn_weighted_sum_f16(float* out, const float* w, size_t ld_w, size_t n_heads,
+                           const uint16_t* v, size_t stride, size_t n_keys, size_t head_dim) {
+  for (size_t h = 0; h < n_heads; h++) {
+    float* oh = out + h * head_dim;
+    const float* wh = w + h * ld_w;
+    for (size_t d = 0; d < head_dim; d++) oh[d] = 0.0f;
+    for (size_t t = 0; t < n_keys; t++) {
+      const uint16_t* value = v + t * stride;
+      for (size_t d = 0; d < head_dim; d++) oh[d] += wh[t] * fp16_to_fp32(value[d]);
+    }
   }
 }
 
 void f16_to_f32(float* out, const uint16_t* in, size_t n) {
   for (size_t i = 0; i < n; i++) out[i] = fp16_to_fp32(in[i]);
+}
+
+void f32_to_f16(uint16_t* out, const float* in, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = fp32_to_fp16(in[i]);
 }
 
 }  // namespace
@@ -96,7 +116,7 @@ const FloatOps kFloatOpsScalar = {
     "scalar",        rmsnorm,         rope_apply,
     softmax,         silu_mul,        attn_scores_f32,
     attn_scores_f16, attn_weighted_sum_f32, attn_weighted_sum_f16,
-    f16_to_f32,
+    f16_to_f32,      f32_to_f16,
 };
 
 }  // namespace qes::simd

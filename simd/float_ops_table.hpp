@@ -18,15 +18,20 @@ struct FloatOps {
                      const float* sin, ops::RopeStyle style);
   void (*softmax)(float* x, size_t n);
   void (*silu_mul)(float* out, const float* a, const float* b, size_t n);
-  void (*attn_scores_f32)(float* scores, const float* q, const float* k, size_t stride,
-                          size_t n_keys, size_t head_dim, float scale);
-  void (*attn_scores_f16)(float* scores, const float* q, const uint16_t* k, size_t stride,
-                          size_t n_keys, size_t head_dim, float scale);
-  void (*attn_weighted_sum_f32)(float* out, const float* w, const float* v, size_t stride,
-                                size_t n_keys, size_t head_dim);
-  void (*attn_weighted_sum_f16)(float* out, const float* w, const uint16_t* v, size_t stride,
-                                size_t n_keys, size_t head_dim);
+  // Grouped-query attention (ops::attn_scores_heads, ops::attn_weighted_sum_heads).
+  void (*attn_scores_f32)(float* scores, size_t ld_scores, const float* q, size_t n_heads,
+                          const float* k, size_t stride, size_t n_keys, size_t head_dim,
+                          float scale);
+  void (*attn_scores_f16)(float* scores, size_t ld_scores, const float* q, size_t n_heads,
+                          const uint16_t* k, size_t stride, size_t n_keys, size_t head_dim,
+                          float scale);
+  void (*attn_weighted_sum_f32)(float* out, const float* w, size_t ld_w, size_t n_heads,
+                                const float* v, size_t stride, size_t n_keys, size_t head_dim);
+  void (*attn_weighted_sum_f16)(float* out, const float* w, size_t ld_w, size_t n_heads,
+                                const uint16_t* v, size_t stride, size_t n_keys,
+                                size_t head_dim);
   void (*f16_to_f32)(float* out, const uint16_t* in, size_t n);
+  void (*f32_to_f16)(uint16_t* out, const float* in, size_t n);
 };
 
 // The scalar reference; the oracle of tests/floatops.

@@ -10,14 +10,20 @@
 // where it sits in the array.
 #include <xsimd/xsimd.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 
 #include "float_ops_table.hpp"
+#include "qes/quant.hpp"
 
 namespace qes::simd::vec {
+
+// Loops over a handful of accumulators: fully unrolled, so that their arrays
+// live in registers rather than on the stack.
+#define QES_UNROLL _Pragma("GCC unroll 16")
 
 template <class A>
 using fbatch = xsimd::batch<float, A>;
@@ -94,6 +100,36 @@ inline fbatch<A> load_f16_partial(const uint16_t* p, size_t n) {
   return load_f16<A>(buffer);
 }
 
+// size floats -> IEEE halves, rounded to nearest with ties to even (the
+// conversion instructions' own rounding, not the MXCSR/FPCR mode), exactly as
+// qes::fp32_to_fp16. Not for armv7 NEON (no conversion instruction): f32_to_f16
+// takes the scalar route there.
+template <class A>
+inline void store_f16(uint16_t* p, fbatch<A> v) {
+  if constexpr (kUnsupportedArch<A>) {
+  }
+#if XSIMD_WITH_AVX512F
+  else if constexpr (std::is_same_v<A, xsimd::avx512f>) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
+                        _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+#endif
+#if XSIMD_WITH_AVX2
+  else if constexpr (std::is_base_of_v<xsimd::avx2, A>) {  // the AVX2 unit is built with F16C
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
+                     _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+#endif
+#if XSIMD_WITH_NEON64
+  else if constexpr (std::is_same_v<A, xsimd::neon64>) {
+    vst1_u16(p, vreinterpret_u16_f16(vcvt_f16_f32(v)));  // FPCR's rounding: nearest even by default
+  }
+#endif
+  else {
+    static_assert(kUnsupportedArch<A>, "store_f16: no implementation for this architecture");
+  }
+}
+
 // xsimd 8.1 has hadd but no horizontal max.
 template <class A>
 inline float horizontal_max(fbatch<A> v) {
@@ -129,6 +165,47 @@ inline fbatch<A> swap_adjacent_pairs(fbatch<A> v) {
   }
 }
 
+// Lane i of the result = the sum of the lanes of acc[i], i < size: a
+// transposing reduction that costs a few instructions per sum instead of one
+// horizontal add each. Every sum is added up in the same tree whatever its i.
+// (xsimd 8.1's haddp does this for AVX2 and NEON, but its AVX-512 version
+// returns the sums in a permuted order: lanes 2,3 and 4,5 swapped, and so on.)
+template <class A>
+[[gnu::always_inline]] inline fbatch<A> sum_each(const fbatch<A>* acc) {
+  if constexpr (kUnsupportedArch<A>) {
+  }
+#if XSIMD_WITH_AVX512F
+  else if constexpr (std::is_same_v<A, xsimd::avx512f>) {
+    // Halves of 128-bit quarters: a's 16 lanes to 8 (lanes 0-7), b's to 8 (8-15).
+    auto fold_quarters = [](__m512 a, __m512 b) {
+      return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                           _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+    };
+    // Then each 8 to 4: quarter 0 from x's first half, 1 its second, 2 and 3 y's.
+    auto fold_halves = [](__m512 x, __m512 y) {
+      return _mm512_add_ps(_mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(2, 0, 2, 0)),
+                           _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(3, 1, 3, 1)));
+    };
+    // Within each quarter: (x0+x1, x2+x3, y0+y1, y2+y3).
+    auto fold_pairs = [](__m512 x, __m512 y) {
+      return _mm512_add_ps(_mm512_shuffle_ps(x, y, _MM_SHUFFLE(2, 0, 2, 0)),
+                           _mm512_shuffle_ps(x, y, _MM_SHUFFLE(3, 1, 3, 1)));
+    };
+    // part[e]'s quarter L holds 4 partial sums of acc[4L + e].
+    __m512 part[4];
+    QES_UNROLL
+    for (int e = 0; e < 4; e++) {
+      part[e] = fold_halves(fold_quarters(acc[e], acc[e + 4]), fold_quarters(acc[e + 8], acc[e + 12]));
+    }
+    // Quarter L of the result: (sum acc[4L], sum acc[4L+1], sum acc[4L+2], sum acc[4L+3]).
+    return fold_pairs(fold_pairs(part[0], part[1]), fold_pairs(part[2], part[3]));
+  }
+#endif
+  else {
+    return xsimd::haddp(acc);
+  }
+}
+
 // Loads of float or half elements as float batches, so that the attention
 // loops are written once for both KV-cache types.
 template <class A>
@@ -146,6 +223,20 @@ inline fbatch<A> load_as_float_partial(const float* p, size_t n) {
 template <class A>
 inline fbatch<A> load_as_float_partial(const uint16_t* p, size_t n) {
   return load_f16_partial<A>(p, n);
+}
+
+// The KV cache of a large batch does not fit the caches, and the keys (values)
+// of one head are a stream of a few kilobytes that the hardware prefetchers
+// pick up late: the attention loops ask for the rows kPrefetchKeys ahead.
+// (A micro-benchmark on Zen 5, f16 keys and values of 64 sequences x 6 layers
+// x 300 positions, each head's rows contiguous: 16 or 32 rows ahead took 30%
+// off the attention time, 8 or 64 less.)
+inline constexpr size_t kPrefetchKeys = 16;
+
+template <class KV>
+inline void prefetch_row(const KV* p, size_t head_dim) {
+  const char* bytes = reinterpret_cast<const char*>(p);
+  for (size_t offset = 0; offset < head_dim * sizeof(KV); offset += 64) __builtin_prefetch(bytes + offset);
 }
 
 template <class A>
@@ -275,86 +366,175 @@ struct FloatOpsImpl {
     }
   }
 
-  // Four keys at a time share each load of q.
-  template <class KV>
-  static void attn_scores(float* scores, const float* q, const KV* k, size_t stride,
-                          size_t n_keys, size_t head_dim, float scale) {
+  // Query heads per chunk of the weighted sum: H heads x 4 column batches of
+  // accumulators, plus the 4 value batches, must fit the register file (32
+  // vector registers on AVX-512 and AArch64, 16 on AVX2 and armv7).
+  static constexpr size_t kSumHeads = (N == 16 || XSIMD_WITH_NEON64) ? 4 : 2;
+
+  // Scores of H query heads against keys in blocks of K = N / H, so the block
+  // has exactly N (head, key) dot products: each key is loaded (and converted)
+  // once for the H heads, and the N accumulators are summed across their lanes
+  // together by a transposing reduction (sum_each) instead of one horizontal
+  // add per score. A short last block repeats the last key in its empty places
+  // (and drops those scores), so key t's score comes out of the same code
+  // whatever n_keys is.
+  template <size_t H, class KV>
+  static void attn_scores_chunk(float* scores, size_t ld_scores, const float* q, const KV* k,
+                                size_t stride, size_t n_keys, size_t head_dim, float scale) {
+    static_assert(N % H == 0, "heads per chunk must divide the vector width");
+    constexpr size_t K = N / H;
     const size_t full = head_dim / N * N;
     const size_t rest = head_dim - full;
-    const B q_tail = rest ? load_partial<A>(q + full, rest) : B(0.0f);
-    size_t t = 0;
-    for (; t + 4 <= n_keys; t += 4) {
-      const KV* k0 = k + t * stride;
-      const KV* k1 = k0 + stride;
-      const KV* k2 = k1 + stride;
-      const KV* k3 = k2 + stride;
-      B acc0(0.0f), acc1(0.0f), acc2(0.0f), acc3(0.0f);
+    B q_tail[H];
+    QES_UNROLL
+    for (size_t h = 0; h < H; h++) q_tail[h] = rest ? load_partial<A>(q + h * head_dim + full, rest) : B(0.0f);
+    const B scale_batch(scale);
+    for (size_t t = 0; t < std::min(kPrefetchKeys, n_keys); t++) prefetch_row(k + t * stride, head_dim);
+    for (size_t t = 0; t < n_keys; t += K) {
+      const size_t valid = std::min(K, n_keys - t);
+      for (size_t p = t + kPrefetchKeys; p < std::min(t + K + kPrefetchKeys, n_keys); p++) prefetch_row(k + p * stride, head_dim);
+      const KV* key[K];
+      QES_UNROLL
+      for (size_t j = 0; j < K; j++) key[j] = k + (t + std::min(j, valid - 1)) * stride;
+      B acc[N];
+      QES_UNROLL
+      for (size_t i = 0; i < N; i++) acc[i] = B(0.0f);
       for (size_t d = 0; d < full; d += N) {
-        const B qv = B::load_unaligned(q + d);
-        acc0 = xsimd::fma(qv, load_as_float<A>(k0 + d), acc0);
-        acc1 = xsimd::fma(qv, load_as_float<A>(k1 + d), acc1);
-        acc2 = xsimd::fma(qv, load_as_float<A>(k2 + d), acc2);
-        acc3 = xsimd::fma(qv, load_as_float<A>(k3 + d), acc3);
+        B qv[H];
+        QES_UNROLL
+        for (size_t h = 0; h < H; h++) qv[h] = B::load_unaligned(q + h * head_dim + d);
+        QES_UNROLL
+        for (size_t j = 0; j < K; j++) {
+          const B kv = load_as_float<A>(key[j] + d);
+          QES_UNROLL
+          for (size_t h = 0; h < H; h++) acc[h * K + j] = xsimd::fma(qv[h], kv, acc[h * K + j]);
+        }
       }
       if (rest) {
-        acc0 = xsimd::fma(q_tail, load_as_float_partial<A>(k0 + full, rest), acc0);
-        acc1 = xsimd::fma(q_tail, load_as_float_partial<A>(k1 + full, rest), acc1);
-        acc2 = xsimd::fma(q_tail, load_as_float_partial<A>(k2 + full, rest), acc2);
-        acc3 = xsimd::fma(q_tail, load_as_float_partial<A>(k3 + full, rest), acc3);
+        QES_UNROLL
+        for (size_t j = 0; j < K; j++) {
+          const B kv = load_as_float_partial<A>(key[j] + full, rest);
+          QES_UNROLL
+          for (size_t h = 0; h < H; h++) acc[h * K + j] = xsimd::fma(q_tail[h], kv, acc[h * K + j]);
+        }
       }
-      scores[t] = xsimd::hadd(acc0) * scale;
-      scores[t + 1] = xsimd::hadd(acc1) * scale;
-      scores[t + 2] = xsimd::hadd(acc2) * scale;
-      scores[t + 3] = xsimd::hadd(acc3) * scale;
-    }
-    for (; t < n_keys; t++) {
-      const KV* key = k + t * stride;
-      B acc(0.0f);
-      for (size_t d = 0; d < full; d += N) acc = xsimd::fma(B::load_unaligned(q + d), load_as_float<A>(key + d), acc);
-      if (rest) acc = xsimd::fma(q_tail, load_as_float_partial<A>(key + full, rest), acc);
-      scores[t] = xsimd::hadd(acc) * scale;
+      alignas(64) float lanes[N];
+      (sum_each<A>(acc) * scale_batch).store_aligned(lanes);
+      if (valid == K) {  // a copy of constant size: a few vector moves, no loop
+        QES_UNROLL
+        for (size_t h = 0; h < H; h++) std::memcpy(scores + h * ld_scores + t, lanes + h * K, K * sizeof(float));
+      } else {
+        QES_UNROLL
+        for (size_t h = 0; h < H; h++) std::memcpy(scores + h * ld_scores + t, lanes + h * K, valid * sizeof(float));
+      }
     }
   }
 
-  // Columns in blocks of four batches kept in registers across all keys.
   template <class KV>
-  static void attn_weighted_sum(float* out, const float* w, const KV* v, size_t stride,
-                                size_t n_keys, size_t head_dim) {
-    size_t d = 0;
-    for (; d + 4 * N <= head_dim; d += 4 * N) {
-      B acc0(0.0f), acc1(0.0f), acc2(0.0f), acc3(0.0f);
-      for (size_t t = 0; t < n_keys; t++) {
-        const KV* value = v + t * stride + d;
-        const B wt(w[t]);
-        acc0 = xsimd::fma(wt, load_as_float<A>(value), acc0);
-        acc1 = xsimd::fma(wt, load_as_float<A>(value + N), acc1);
-        acc2 = xsimd::fma(wt, load_as_float<A>(value + 2 * N), acc2);
-        acc3 = xsimd::fma(wt, load_as_float<A>(value + 3 * N), acc3);
+  static void attn_scores(float* scores, size_t ld_scores, const float* q, size_t n_heads,
+                          const KV* k, size_t stride, size_t n_keys, size_t head_dim,
+                          float scale) {
+    size_t h = 0;
+    for (; h + 4 <= n_heads; h += 4)
+      attn_scores_chunk<4>(scores + h * ld_scores, ld_scores, q + h * head_dim, k, stride, n_keys, head_dim, scale);
+    for (; h + 2 <= n_heads; h += 2)
+      attn_scores_chunk<2>(scores + h * ld_scores, ld_scores, q + h * head_dim, k, stride, n_keys, head_dim, scale);
+    for (; h < n_heads; h++)
+      attn_scores_chunk<1>(scores + h * ld_scores, ld_scores, q + h * head_dim, k, stride, n_keys, head_dim, scale);
+  }
+
+  // Columns [d, d + C*N) of H heads' outputs, the accumulators held in
+  // registers across all keys; each value batch is loaded once for the H heads.
+  template <size_t H, size_t C, class KV>
+  static void weighted_sum_columns(float* out, const float* w, size_t ld_w, const KV* v,
+                                   size_t stride, size_t n_keys, size_t head_dim, size_t d) {
+    for (size_t t = 0; t < std::min(kPrefetchKeys, n_keys); t++) {
+      for (size_t offset = 0; offset < C * N; offset += 64 / sizeof(KV)) __builtin_prefetch(v + t * stride + d + offset);
+    }
+    B acc[H][C];
+    QES_UNROLL
+    for (size_t h = 0; h < H; h++)
+      QES_UNROLL
+      for (size_t c = 0; c < C; c++) acc[h][c] = B(0.0f);
+    for (size_t t = 0; t < n_keys; t++) {
+      const KV* value = v + t * stride + d;
+      const KV* ahead = v + std::min(t + kPrefetchKeys, n_keys - 1) * stride + d;
+      for (size_t offset = 0; offset < C * N; offset += 64 / sizeof(KV)) __builtin_prefetch(ahead + offset);
+      B val[C];
+      QES_UNROLL
+      for (size_t c = 0; c < C; c++) val[c] = load_as_float<A>(value + c * N);
+      QES_UNROLL
+      for (size_t h = 0; h < H; h++) {
+        const B wt(w[h * ld_w + t]);
+        QES_UNROLL
+        for (size_t c = 0; c < C; c++) acc[h][c] = xsimd::fma(wt, val[c], acc[h][c]);
       }
-      acc0.store_unaligned(out + d);
-      acc1.store_unaligned(out + d + N);
-      acc2.store_unaligned(out + d + 2 * N);
-      acc3.store_unaligned(out + d + 3 * N);
     }
-    for (; d + N <= head_dim; d += N) {
-      B acc(0.0f);
-      for (size_t t = 0; t < n_keys; t++) acc = xsimd::fma(B(w[t]), load_as_float<A>(v + t * stride + d), acc);
-      acc.store_unaligned(out + d);
-    }
+    QES_UNROLL
+    for (size_t h = 0; h < H; h++)
+      QES_UNROLL
+      for (size_t c = 0; c < C; c++) acc[h][c].store_unaligned(out + h * head_dim + d + c * N);
+  }
+
+  template <size_t H, class KV>
+  static void attn_weighted_sum_chunk(float* out, const float* w, size_t ld_w, const KV* v,
+                                      size_t stride, size_t n_keys, size_t head_dim) {
+    size_t d = 0;
+    for (; d + 4 * N <= head_dim; d += 4 * N) weighted_sum_columns<H, 4>(out, w, ld_w, v, stride, n_keys, head_dim, d);
+    for (; d + N <= head_dim; d += N) weighted_sum_columns<H, 1>(out, w, ld_w, v, stride, n_keys, head_dim, d);
     if (d < head_dim) {
       const size_t rest = head_dim - d;
-      B acc(0.0f);
+      B acc[H];
+      QES_UNROLL
+      for (size_t h = 0; h < H; h++) acc[h] = B(0.0f);
       for (size_t t = 0; t < n_keys; t++) {
-        acc = xsimd::fma(B(w[t]), load_as_float_partial<A>(v + t * stride + d, rest), acc);
+        const B val = load_as_float_partial<A>(v + t * stride + d, rest);
+        QES_UNROLL
+        for (size_t h = 0; h < H; h++) acc[h] = xsimd::fma(B(w[h * ld_w + t]), val, acc[h]);
       }
-      store_partial<A>(out + d, acc, rest);
+      QES_UNROLL
+      for (size_t h = 0; h < H; h++) store_partial<A>(out + h * head_dim + d, acc[h], rest);
     }
+  }
+
+  // Every output element is the same chain of multiply-adds over t whatever
+  // the chunking, so the heads per chunk only change the speed.
+  template <class KV>
+  static void attn_weighted_sum(float* out, const float* w, size_t ld_w, size_t n_heads,
+                                const KV* v, size_t stride, size_t n_keys, size_t head_dim) {
+    size_t h = 0;
+    if constexpr (kSumHeads >= 4) {
+      for (; h + 4 <= n_heads; h += 4)
+        attn_weighted_sum_chunk<4>(out + h * head_dim, w + h * ld_w, ld_w, v, stride, n_keys, head_dim);
+    }
+    for (; h + 2 <= n_heads; h += 2)
+      attn_weighted_sum_chunk<2>(out + h * head_dim, w + h * ld_w, ld_w, v, stride, n_keys, head_dim);
+    for (; h < n_heads; h++)
+      attn_weighted_sum_chunk<1>(out + h * head_dim, w + h * ld_w, ld_w, v, stride, n_keys, head_dim);
   }
 
   static void f16_to_f32(float* out, const uint16_t* in, size_t n) {
     size_t i = 0;
     for (; i + N <= n; i += N) load_f16<A>(in + i).store_unaligned(out + i);
     if (i < n) store_partial<A>(out + i, load_f16_partial<A>(in + i, n - i), n - i);
+  }
+
+  static void f32_to_f16(uint16_t* out, const float* in, size_t n) {
+#if XSIMD_WITH_NEON && !XSIMD_WITH_NEON64
+    if constexpr (std::is_same_v<A, xsimd::neon>) {  // armv7 NEON: no f16 conversion instruction
+      for (size_t i = 0; i < n; i++) out[i] = fp32_to_fp16(in[i]);
+      return;
+    } else
+#endif
+    {
+      size_t i = 0;
+      for (; i + N <= n; i += N) store_f16<A>(out + i, B::load_unaligned(in + i));
+      if (i < n) {
+        uint16_t buffer[N];
+        store_f16<A>(buffer, load_partial<A>(in + i, n - i));
+        std::memcpy(out + i, buffer, (n - i) * sizeof(uint16_t));
+      }
+    }
   }
 };
 
@@ -373,6 +553,7 @@ constexpr FloatOps make_float_ops(const char* isa) {
       Impl::template attn_weighted_sum<float>,
       Impl::template attn_weighted_sum<uint16_t>,
       Impl::f16_to_f32,
+      Impl::f32_to_f16,
   };
 }
 

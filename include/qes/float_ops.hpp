@@ -58,8 +58,34 @@ void attn_weighted_sum(float* out, const float* weights, const float* v, size_t 
 void attn_weighted_sum(float* out, const float* weights, const uint16_t* v_f16, size_t stride,
                        size_t n_keys, size_t head_dim);
 
+// Grouped-query attention: n_heads query heads that share one KV head, so each
+// key and value is loaded (and converted from f16) once for all of them.
+// Query head j starts at q + j*head_dim, its scores at scores + j*ld_scores
+// (ld_scores >= n_keys), its weights at weights + j*ld_weights and its output
+// at out + j*head_dim. Each head gets, bit for bit, what the one-head
+// functions above give it: a score depends on its query head and its key only
+// (not on the other keys, n_keys or n_heads), so a row's attention is the same
+// whatever else is computed with it.
+void attn_scores_heads(float* scores, size_t ld_scores, const float* q, size_t n_heads,
+                       const float* k, size_t stride, size_t n_keys, size_t head_dim,
+                       float scale);
+void attn_scores_heads(float* scores, size_t ld_scores, const float* q, size_t n_heads,
+                       const uint16_t* k_f16, size_t stride, size_t n_keys, size_t head_dim,
+                       float scale);
+void attn_weighted_sum_heads(float* out, const float* weights, size_t ld_weights,
+                             size_t n_heads, const float* v, size_t stride, size_t n_keys,
+                             size_t head_dim);
+void attn_weighted_sum_heads(float* out, const float* weights, size_t ld_weights,
+                             size_t n_heads, const uint16_t* v_f16, size_t stride,
+                             size_t n_keys, size_t head_dim);
+
 // out[i] = the f16 value in[i] as f32 (exact, subnormals included).
 void f16_to_f32(float* out, const uint16_t* in, size_t n);
+
+// out[i] = in[i] rounded to f16 exactly as qes::fp32_to_fp16 rounds it (to
+// nearest, ties to even; overflow to infinity; NaN stays a quiet NaN): the
+// KV-cache store.
+void f32_to_f16(uint16_t* out, const float* in, size_t n);
 
 // Name of the float-op path in use ("scalar", "avx2", "avx512", "neon"). It
 // follows the active kernel path (qes::active_isa(): QES_ISA, --isa or the

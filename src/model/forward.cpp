@@ -31,6 +31,8 @@ ForwardPass::ForwardPass(const Model& model, KvCache& cache, int max_rows, int m
   up_.resize(r * cfg_.ffn_dim);
   logit_rows_.reserve(r);
   runs_.reserve(r);
+  run_cost_.reserve(r);
+  run_order_.reserve(r);
 
   // RoPE cos/sin for every position of a slot, computed once.
   const int half = cfg_.rope_dim / 2;
@@ -60,7 +62,7 @@ void ForwardPass::Activations::prepare(const float* att, int n, int m, const Mod
 
 void ForwardPass::ensure_threads(int threads) {
   while (static_cast<int>(per_thread_.size()) < threads) per_thread_.emplace_back(cfg_, kRedundantRows);
-  const size_t need_scores = static_cast<size_t>(threads) * cache_.context();
+  const size_t need_scores = static_cast<size_t>(threads) * (cfg_.n_heads / cfg_.n_kv_heads) * cache_.context();
   if (scores_.size() < need_scores) scores_.resize(need_scores);
 }
 
@@ -93,9 +95,9 @@ void ForwardPass::attention(std::span<const StepRow> rows, int layer) {
 
 #pragma omp for schedule(dynamic, 1) nowait
   for (int item = 0; item < items; item++) {
-    const Run run = runs_[item / cfg_.n_kv_heads];
+    const Run run = runs_[run_order_[item / cfg_.n_kv_heads]];
     const int g = item % cfg_.n_kv_heads;
-    float* scores = &scores_[static_cast<size_t>(omp_get_thread_num()) * ctx];
+    float* scores = &scores_[static_cast<size_t>(omp_get_thread_num()) * group * ctx];  // [group][ctx]
     const int slot = rows[run.first].slot;
     const size_t kv_off = static_cast<size_t>(g) * hd;
     for (int r = run.first; r < run.first + run.count; r++) {
@@ -112,30 +114,27 @@ void ForwardPass::attention(std::span<const StepRow> rows, int layer) {
       ops::rope_apply(q, group, hd, cfg_.rope_dim, c, s, style);
       ops::rope_apply(k, 1, hd, cfg_.rope_dim, c, s, style);
 
-      const size_t at = static_cast<size_t>(pos) * kv_dim + kv_off;
+      // Store this position's key and value, then attend with all the group's
+      // query heads at once: each cached key and value is read once for them.
+      const size_t at = static_cast<size_t>(pos) * hd;
       const size_t n_keys = static_cast<size_t>(pos) + 1;
-      for (int j = 0; j < group; j++) {
-        const float* qh = q + static_cast<size_t>(j) * hd;
-        float* out = &att_[static_cast<size_t>(r) * q_dim + (static_cast<size_t>(g) * group + j) * hd];
-        if (f16) {
-          auto* keys = static_cast<uint16_t*>(cache_.keys(layer, slot));
-          auto* values = static_cast<uint16_t*>(cache_.values(layer, slot));
-          if (j == 0)
-            for (int i = 0; i < hd; i++) keys[at + i] = fp32_to_fp16(k[i]), values[at + i] = fp32_to_fp16(v[i]);
-          ops::attn_scores(scores, qh, keys + kv_off, kv_dim, n_keys, hd, scale);
-          ops::softmax(scores, n_keys);
-          ops::attn_weighted_sum(out, scores, values + kv_off, kv_dim, n_keys, hd);
-        } else {
-          auto* keys = static_cast<float*>(cache_.keys(layer, slot));
-          auto* values = static_cast<float*>(cache_.values(layer, slot));
-          if (j == 0) {
-            std::memcpy(keys + at, k, sizeof(float) * hd);
-            std::memcpy(values + at, v, sizeof(float) * hd);
-          }
-          ops::attn_scores(scores, qh, keys + kv_off, kv_dim, n_keys, hd, scale);
-          ops::softmax(scores, n_keys);
-          ops::attn_weighted_sum(out, scores, values + kv_off, kv_dim, n_keys, hd);
-        }
+      float* out = &att_[static_cast<size_t>(r) * q_dim + static_cast<size_t>(g) * group * hd];
+      if (f16) {
+        auto* keys = static_cast<uint16_t*>(cache_.keys(layer, slot, g));
+        auto* values = static_cast<uint16_t*>(cache_.values(layer, slot, g));
+        ops::f32_to_f16(keys + at, k, hd);
+        ops::f32_to_f16(values + at, v, hd);
+        ops::attn_scores_heads(scores, ctx, q, group, keys, hd, n_keys, hd, scale);
+        for (int j = 0; j < group; j++) ops::softmax(scores + static_cast<size_t>(j) * ctx, n_keys);
+        ops::attn_weighted_sum_heads(out, scores, ctx, group, values, hd, n_keys, hd);
+      } else {
+        auto* keys = static_cast<float*>(cache_.keys(layer, slot, g));
+        auto* values = static_cast<float*>(cache_.values(layer, slot, g));
+        std::memcpy(keys + at, k, sizeof(float) * hd);
+        std::memcpy(values + at, v, sizeof(float) * hd);
+        ops::attn_scores_heads(scores, ctx, q, group, keys, hd, n_keys, hd, scale);
+        for (int j = 0; j < group; j++) ops::softmax(scores + static_cast<size_t>(j) * ctx, n_keys);
+        ops::attn_weighted_sum_heads(out, scores, ctx, group, values, hd, n_keys, hd);
       }
     }
   }
@@ -162,6 +161,18 @@ void ForwardPass::run(std::span<const StepRow> rows, float* logits) {
       runs_.push_back({r, 1});
     }
   }
+  // Attention work items, largest first: a prompt chunk attends over many
+  // more positions than a decode row, and taken last it would keep one thread
+  // busy while the others wait at the barrier.
+  run_cost_.resize(runs_.size());
+  run_order_.resize(runs_.size());
+  for (size_t i = 0; i < runs_.size(); i++) {
+    int64_t cost = 0;
+    for (int r = runs_[i].first; r < runs_[i].first + runs_[i].count; r++) cost += rows[r].pos + 1;
+    run_cost_[i] = cost;
+    run_order_[i] = static_cast<int>(i);
+  }
+  std::stable_sort(run_order_.begin(), run_order_.end(), [this](int a, int b) { return run_cost_[a] > run_cost_[b]; });
   if (static_cast<int>(logit_rows_.size()) > max_logit_rows_)
     throw std::logic_error("ForwardPass::run: more logit rows than the buffer holds");
 

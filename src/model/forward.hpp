@@ -69,11 +69,13 @@ class ForwardPass {
   // its blocks of rows), attention.
   std::vector<float> q_, k_, v_, att_, o_, gate_, up_;
   std::vector<float> rope_cos_, rope_sin_;  // [context][rope_dim/2]
-  std::vector<float> scores_;               // [thread][context]
+  std::vector<float> scores_;               // [thread][query heads per KV head][context]
   Activations shared_;
   std::vector<Activations> per_thread_;
   std::vector<int> logit_rows_;             // rows that want logits, in order
   std::vector<Run> runs_;
+  std::vector<int64_t> run_cost_;           // positions attended over by each run's rows
+  std::vector<int> run_order_;              // runs_, most costly first
   SpinBarrier barrier_;
 };
 

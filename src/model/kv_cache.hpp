@@ -1,7 +1,8 @@
 #pragma once
 // Keys and values of every layer for a fixed number of sequence slots, each of
-// a fixed number of positions, allocated once. Layout [layer][slot][pos][kv_dim]
-// keeps one sequence's positions of one layer contiguous for attention.
+// a fixed number of positions, allocated once. Layout
+// [layer][slot][kv head][pos][head_dim]: the keys (values) one attention head
+// reads are one contiguous stream, which the caches' prefetchers follow best.
 #include "qes/generate.hpp"
 
 #include <cstdint>
@@ -19,16 +20,18 @@ class KvCache {
   size_t bytes() const { return 2 * elements_ * (type_ == KvType::F16 ? 2 : 4); }
   static size_t bytes_for(const ModelConfig& config, int slots, int context, KvType type);
 
-  // Start of position 0 of (layer, slot); positions follow kv_dim elements apart.
-  void* keys(int layer, int slot) { return at(k_.get(), layer, slot); }
-  void* values(int layer, int slot) { return at(v_.get(), layer, slot); }
+  // Start of position 0 of (layer, slot, KV head); positions follow head_dim
+  // elements apart.
+  void* keys(int layer, int slot, int kv_head) { return at(k_.get(), layer, slot, kv_head); }
+  void* values(int layer, int slot, int kv_head) { return at(v_.get(), layer, slot, kv_head); }
 
  private:
-  void* at(uint8_t* base, int layer, int slot) const {
-    const size_t index = (static_cast<size_t>(layer) * slots_ + slot) * context_ * kv_dim_;
+  void* at(uint8_t* base, int layer, int slot, int kv_head) const {
+    const size_t index =
+        ((static_cast<size_t>(layer) * slots_ + slot) * n_kv_heads_ + kv_head) * context_ * head_dim_;
     return base + index * (type_ == KvType::F16 ? 2 : 4);
   }
-  int slots_, context_, kv_dim_;
+  int slots_, context_, kv_dim_, n_kv_heads_, head_dim_;
   KvType type_;
   size_t elements_;                 // per cache (keys or values)
   std::unique_ptr<uint8_t[]> k_, v_;  // uninitialised: only positions written are read

@@ -10,18 +10,22 @@
 //   rope                   |d| <= 1e-6 (|x_a| + |x_b|) of the pair
 //   softmax                |d| <= 2e-5 |ref| + 1e-9
 //   silu_mul               |d| <= 2e-5 |ref| + 1e-30
-//   attention dot products |d| <= 1e-5 * sum of |terms| + 1e-30
+//   attention dot products |d| <= 1e-5 * sum of |terms| + 1e-30 (one head or
+//                          several sharing the keys: the same bound)
+//   f32_to_f16             exact (bit for bit qes::fp32_to_fp16)
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "float_ops_table.hpp"
 #include "qes/float_ops.hpp"
+#include "qes/quant.hpp"
 
 namespace qes::simd {
 namespace {
@@ -246,12 +250,18 @@ float as_float(KV v) {
 }
 
 template <class KV>
-void check_attention(const FloatOps& ops, std::mt19937& rng,
-                     void (*scores_fn)(float*, const float*, const KV*, size_t, size_t, size_t, float),
-                     void (*ref_scores_fn)(float*, const float*, const KV*, size_t, size_t, size_t, float),
-                     void (*sum_fn)(float*, const float*, const KV*, size_t, size_t, size_t),
-                     void (*ref_sum_fn)(float*, const float*, const KV*, size_t, size_t, size_t)) {
+using ScoresFn = void (*)(float*, size_t, const float*, size_t, const KV*, size_t, size_t, size_t, float);
+template <class KV>
+using WeightedSumFn = void (*)(float*, const float*, size_t, size_t, const KV*, size_t, size_t, size_t);
+
+// n_heads query heads sharing the keys and values (grouped-query attention):
+// 1 to 9 covers every chunk of 4, 2 and 1 heads the variants use.
+template <class KV>
+void check_attention(const FloatOps& ops, std::mt19937& rng, ScoresFn<KV> scores_fn, ScoresFn<KV> ref_scores_fn,
+                     WeightedSumFn<KV> sum_fn, WeightedSumFn<KV> ref_sum_fn) {
+  size_t shape_index = 0;
   for (const AttentionShape& s : attention_shapes()) {
+    const size_t n_heads = 1 + shape_index++ % 9;
     const size_t cache = s.stride * s.n_keys;
     std::vector<KV> kv(cache);
     if constexpr (std::is_same_v<KV, float>) {
@@ -259,28 +269,56 @@ void check_attention(const FloatOps& ops, std::mt19937& rng,
     } else {
       kv = random_halves(cache, rng);
     }
-    const std::vector<float> q = random_floats(s.head_dim, rng);
+    const std::vector<float> q = random_floats(n_heads * s.head_dim, rng);
     const float scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
+    const size_t ld = s.n_keys + 3;  // rows of scores / weights further apart than n_keys
 
-    std::vector<float> got(s.n_keys), want(s.n_keys);
-    scores_fn(got.data(), q.data(), kv.data(), s.stride, s.n_keys, s.head_dim, scale);
-    ref_scores_fn(want.data(), q.data(), kv.data(), s.stride, s.n_keys, s.head_dim, scale);
-    for (size_t t = 0; t < s.n_keys; t++) {
-      float abs_terms = 0.0f;
-      for (size_t d = 0; d < s.head_dim; d++) abs_terms += std::fabs(q[d] * as_float(kv[t * s.stride + d]));
-      ASSERT_NEAR(got[t], want[t], 1e-5f * abs_terms * scale + 1e-30f)
-          << ops.isa << " scores: head_dim=" << s.head_dim << " n_keys=" << s.n_keys << " stride=" << s.stride << " t=" << t;
+    std::vector<float> got(n_heads * ld, NAN), want(n_heads * ld, NAN);
+    scores_fn(got.data(), ld, q.data(), n_heads, kv.data(), s.stride, s.n_keys, s.head_dim, scale);
+    ref_scores_fn(want.data(), ld, q.data(), n_heads, kv.data(), s.stride, s.n_keys, s.head_dim, scale);
+    for (size_t h = 0; h < n_heads; h++) {
+      for (size_t t = 0; t < s.n_keys; t++) {
+        float abs_terms = 0.0f;
+        for (size_t d = 0; d < s.head_dim; d++) abs_terms += std::fabs(q[h * s.head_dim + d] * as_float(kv[t * s.stride + d]));
+        ASSERT_NEAR(got[h * ld + t], want[h * ld + t], 1e-5f * abs_terms * scale + 1e-30f)
+            << ops.isa << " scores: head_dim=" << s.head_dim << " n_keys=" << s.n_keys << " stride=" << s.stride
+            << " n_heads=" << n_heads << " h=" << h << " t=" << t;
+      }
+      for (size_t t = s.n_keys; t < ld; t++) ASSERT_TRUE(std::isnan(got[h * ld + t])) << "wrote past n_keys";
+    }
+    // A key's score does not depend on how many keys follow it (a decode step
+    // and a longer prefill agree).
+    if (s.n_keys > 1) {
+      std::vector<float> fewer(n_heads * ld, NAN);
+      scores_fn(fewer.data(), ld, q.data(), n_heads, kv.data(), s.stride, s.n_keys - 1, s.head_dim, scale);
+      for (size_t h = 0; h < n_heads; h++)
+        for (size_t t = 0; t + 1 < s.n_keys; t++) ASSERT_EQ(fewer[h * ld + t], got[h * ld + t]) << ops.isa << " t=" << t;
     }
 
-    const std::vector<float> w = random_floats(s.n_keys, rng);
-    std::vector<float> out(s.head_dim, NAN), out_ref(s.head_dim);
-    sum_fn(out.data(), w.data(), kv.data(), s.stride, s.n_keys, s.head_dim);
-    ref_sum_fn(out_ref.data(), w.data(), kv.data(), s.stride, s.n_keys, s.head_dim);
-    for (size_t d = 0; d < s.head_dim; d++) {
-      float abs_terms = 0.0f;
-      for (size_t t = 0; t < s.n_keys; t++) abs_terms += std::fabs(w[t] * as_float(kv[t * s.stride + d]));
-      ASSERT_NEAR(out[d], out_ref[d], 1e-5f * abs_terms + 1e-30f)
-          << ops.isa << " weighted sum: head_dim=" << s.head_dim << " n_keys=" << s.n_keys << " stride=" << s.stride << " d=" << d;
+    const std::vector<float> w = random_floats(n_heads * ld, rng);
+    std::vector<float> out(n_heads * s.head_dim, NAN), out_ref(n_heads * s.head_dim);
+    sum_fn(out.data(), w.data(), ld, n_heads, kv.data(), s.stride, s.n_keys, s.head_dim);
+    ref_sum_fn(out_ref.data(), w.data(), ld, n_heads, kv.data(), s.stride, s.n_keys, s.head_dim);
+    for (size_t h = 0; h < n_heads; h++) {
+      for (size_t d = 0; d < s.head_dim; d++) {
+        float abs_terms = 0.0f;
+        for (size_t t = 0; t < s.n_keys; t++) abs_terms += std::fabs(w[h * ld + t] * as_float(kv[t * s.stride + d]));
+        const size_t i = h * s.head_dim + d;
+        ASSERT_NEAR(out[i], out_ref[i], 1e-5f * abs_terms + 1e-30f)
+            << ops.isa << " weighted sum: head_dim=" << s.head_dim << " n_keys=" << s.n_keys << " stride=" << s.stride
+            << " n_heads=" << n_heads << " h=" << h << " d=" << d;
+      }
+    }
+    // Each head alone gives, bit for bit, what it gives in the group: a score's
+    // cross-lane sum is the same tree whichever slot of the reduction it takes,
+    // and an output element the same chain of multiply-adds. So a row's
+    // attention does not depend on how many heads (or rows) share the keys.
+    for (size_t h = 0; h < n_heads; h++) {
+      std::vector<float> one(s.n_keys), one_out(s.head_dim);
+      scores_fn(one.data(), s.n_keys, q.data() + h * s.head_dim, 1, kv.data(), s.stride, s.n_keys, s.head_dim, scale);
+      sum_fn(one_out.data(), w.data() + h * ld, s.n_keys, 1, kv.data(), s.stride, s.n_keys, s.head_dim);
+      for (size_t t = 0; t < s.n_keys; t++) ASSERT_EQ(one[t], got[h * ld + t]) << ops.isa << " one head, t=" << t;
+      for (size_t d = 0; d < s.head_dim; d++) ASSERT_EQ(one_out[d], out[h * s.head_dim + d]) << ops.isa << " one head, d=" << d;
     }
   }
 }
@@ -293,6 +331,59 @@ TEST_P(FloatOpsVariantTest, AttentionF32MatchesReference) {
 TEST_P(FloatOpsVariantTest, AttentionF16MatchesReference) {
   check_attention<uint16_t>(ops(), rng, ops().attn_scores_f16, ref().attn_scores_f16,
                             ops().attn_weighted_sum_f16, ref().attn_weighted_sum_f16);
+}
+
+// Floats whose f16 rounding is hardest: every half, its float neighbours, the
+// exact midpoints between adjacent halves (ties) and their neighbours, across
+// the normal, subnormal, overflow and underflow ranges, plus infinities and NaNs.
+std::vector<float> f16_rounding_cases() {
+  std::vector<float> v;
+  auto add_around = [&v](float f) {
+    v.push_back(f);
+    v.push_back(std::nextafter(f, INFINITY));
+    v.push_back(std::nextafter(f, -INFINITY));
+  };
+  for (uint32_t h = 0; h < 0x7c00; h++) {
+    float f, next;
+    const uint16_t a = static_cast<uint16_t>(h), b = static_cast<uint16_t>(h + 1);
+    kFloatOpsScalar.f16_to_f32(&f, &a, 1);
+    kFloatOpsScalar.f16_to_f32(&next, &b, 1);  // h + 1 = 0x7c00 is infinity: 65520 is the midpoint
+    const float mid = h == 0x7bff ? 65520.0f : f + (next - f) / 2;  // exact: one more bit
+    for (float sign : {1.0f, -1.0f}) {
+      add_around(sign * f);
+      add_around(sign * mid);
+    }
+  }
+  for (float f : {1e-30f, 1e-10f, 2.9e-8f, 3e-8f, 5.96e-8f, 1e5f, 1e30f, 3e38f, INFINITY, -INFINITY, NAN,
+                  std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::min()})
+    add_around(f);
+  for (uint32_t bits : {0x7f800001u, 0x7fc00000u, 0xffbfffffu, 0x7fa02000u, 0xff801fffu}) {  // NaN payloads
+    float f;
+    std::memcpy(&f, &bits, 4);
+    v.push_back(f);
+  }
+  return v;
+}
+
+TEST_P(FloatOpsVariantTest, F32ToF16MatchesTheScalarRoundingBitForBit) {
+  const std::vector<float> cases = f16_rounding_cases();
+  std::vector<uint16_t> got(cases.size()), want(cases.size());
+  for (size_t offset : {size_t{0}, size_t{5}}) {  // unaligned start, tail of every length mod the width
+    const size_t n = cases.size() - offset;
+    ops().f32_to_f16(got.data(), cases.data() + offset, n);
+    for (size_t i = 0; i < n; i++) want[i] = fp32_to_fp16(cases[offset + i]);
+    for (size_t i = 0; i < n; i++) {
+      uint32_t bits;
+      std::memcpy(&bits, &cases[offset + i], 4);
+      ASSERT_EQ(got[i], want[i]) << ops().isa << ": float bits 0x" << std::hex << bits;
+    }
+  }
+  for (size_t n : kLengths) {  // short calls: the tail path alone
+    std::vector<uint16_t> out(n + 1, 0xabcd);
+    ops().f32_to_f16(out.data(), cases.data() + 1000, n);
+    for (size_t i = 0; i < n; i++) ASSERT_EQ(out[i], fp32_to_fp16(cases[1000 + i])) << "n=" << n;
+    ASSERT_EQ(out[n], 0xabcd) << "wrote past n=" << n;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllVariants, FloatOpsVariantTest, ::testing::ValuesIn(float_ops_variants().begin(), float_ops_variants().end()),
@@ -338,13 +429,23 @@ TEST(FloatOpsReference, WorkedValues) {
 
   float q[2] = {1.0f, 2.0f}, keys[6] = {1.0f, 1.0f, 9.0f, -1.0f, 0.5f, 9.0f};  // stride 3
   float scores[2];
-  ref().attn_scores_f32(scores, q, keys, 3, 2, 2, 0.5f);
+  ref().attn_scores_f32(scores, 2, q, 1, keys, 3, 2, 2, 0.5f);
   EXPECT_FLOAT_EQ(scores[0], 1.5f);
   EXPECT_FLOAT_EQ(scores[1], 0.0f);
   float weights[2] = {0.25f, 0.75f}, o[2];
-  ref().attn_weighted_sum_f32(o, weights, keys, 3, 2, 2);
+  ref().attn_weighted_sum_f32(o, weights, 2, 1, keys, 3, 2, 2);
   EXPECT_FLOAT_EQ(o[0], 0.25f - 0.75f);
   EXPECT_FLOAT_EQ(o[1], 0.25f + 0.375f);
+
+  // fp32 -> fp16: ties go to the even half, overflow to infinity.
+  const float to_half[5] = {1.0f + 0x1p-11f, 1.0f + 3 * 0x1p-11f, 65520.0f, 65519.0f, 0x1p-25f};
+  uint16_t halves[5];
+  ref().f32_to_f16(halves, to_half, 5);
+  EXPECT_EQ(halves[0], 0x3c00);  // halfway between 1 and 1 + 2^-10: even (1)
+  EXPECT_EQ(halves[1], 0x3c02);  // halfway between 1 + 2^-10 and 1 + 2^-9: even (the latter)
+  EXPECT_EQ(halves[2], 0x7c00);  // halfway between 65504 and 65536: infinity
+  EXPECT_EQ(halves[3], 0x7bff);  // 65504
+  EXPECT_EQ(halves[4], 0x0000);  // half the smallest subnormal: ties to even zero
 }
 
 TEST(FloatOpsPublicApi, RejectsBadShapesAndUsesTheChosenPath) {
