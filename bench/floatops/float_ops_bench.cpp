@@ -55,10 +55,10 @@ void register_variant(const FloatOps& o) {
     });
   };
   Data& d = data();
-  reg("attn_scores_f32_1024x128", [&o, &d] { o.attn_scores_f32(d.scores.data(), d.q.data(), d.k.data(), kHeadDim, kKeys, kHeadDim, 0.1f); benchmark::ClobberMemory(); }, 4.0 * kKeys * kHeadDim);
-  reg("attn_scores_f16_1024x128", [&o, &d] { o.attn_scores_f16(d.scores.data(), d.q.data(), d.k_f16.data(), kHeadDim, kKeys, kHeadDim, 0.1f); benchmark::ClobberMemory(); }, 2.0 * kKeys * kHeadDim);
-  reg("attn_weighted_sum_f32_1024x128", [&o, &d] { o.attn_weighted_sum_f32(d.out.data(), d.scores.data(), d.k.data(), kHeadDim, kKeys, kHeadDim); benchmark::ClobberMemory(); }, 4.0 * kKeys * kHeadDim);
-  reg("attn_weighted_sum_f16_1024x128", [&o, &d] { o.attn_weighted_sum_f16(d.out.data(), d.scores.data(), d.k_f16.data(), kHeadDim, kKeys, kHeadDim); benchmark::ClobberMemory(); }, 2.0 * kKeys * kHeadDim);
+  reg("attn_scores_f32_1024x128", [&o, &d] { o.attn_scores_f32(d.scores.data(), kKeys, d.q.data(), 1, d.k.data(), kHeadDim, kKeys, kHeadDim, 0.1f); benchmark::ClobberMemory(); }, 4.0 * kKeys * kHeadDim);
+  reg("attn_scores_f16_1024x128", [&o, &d] { o.attn_scores_f16(d.scores.data(), kKeys, d.q.data(), 1, d.k_f16.data(), kHeadDim, kKeys, kHeadDim, 0.1f); benchmark::ClobberMemory(); }, 2.0 * kKeys * kHeadDim);
+  reg("attn_weighted_sum_f32_1024x128", [&o, &d] { o.attn_weighted_sum_f32(d.out.data(), d.scores.data(), kKeys, 1, d.k.data(), kHeadDim, kKeys, kHeadDim); benchmark::ClobberMemory(); }, 4.0 * kKeys * kHeadDim);
+  reg("attn_weighted_sum_f16_1024x128", [&o, &d] { o.attn_weighted_sum_f16(d.out.data(), d.scores.data(), kKeys, 1, d.k_f16.data(), kHeadDim, kKeys, kHeadDim); benchmark::ClobberMemory(); }, 2.0 * kKeys * kHeadDim);
   reg("softmax_1024", [&o, &d] { o.softmax(d.scores.data(), kKeys); benchmark::ClobberMemory(); }, 4.0 * kKeys);
   reg("rmsnorm_4096", [&o, &d] { o.rmsnorm(d.y.data(), d.x.data(), d.w.data(), kHidden, 1e-5f); benchmark::ClobberMemory(); }, 12.0 * kHidden);
   reg("silu_mul_11008", [&o, &d] { o.silu_mul(d.y.data(), d.x.data(), d.w.data(), kFfn); benchmark::ClobberMemory(); }, 12.0 * kFfn);
