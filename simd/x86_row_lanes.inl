@@ -74,68 +74,163 @@ inline __m512i load_2x32(const uint8_t* p0, const uint8_t* p1) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(a), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p1)), 1);
 }
 
-// The rows of one group, read in place. Lanes past the matrix's last row of
-// the call repeat that row; their outputs are never stored.
+// Per-pair word indices (vpermt2w over two rows' loaded words, the second
+// row's words numbered from 32) and blend masks (bit j: word j of a 32-word
+// vector), built once.
+struct Perms {
+  alignas(64) uint16_t q4_codes[32];     // Q4_0 pair of blocks: [A.qs_i, B.qs_i, A.qs_i+1, B.qs_i+1]
+  alignas(64) uint16_t q8_codes[32];     // Q8_0 block: [A.qs, B.qs]
+  alignas(64) uint16_t q4_scales[8][32]; // pair p: rows A_p, B_p's d_i to words A, B and d_i+1 to 16+A, 16+B
+  alignas(64) uint16_t q8_scales[8][32]; // pair p: rows A_p, B_p's d to words A, B
+};
+
+// The rows of pair p (p = 0..7): chosen so that the transposes below leave
+// row l in lane l.
+constexpr int pair_a(int p) { return p < 4 ? p : p + 4; }
+constexpr int pair_b(int p) { return p < 4 ? p + 4 : p + 8; }
+constexpr uint32_t row_bits(int l) { return (1u << l) | (1u << (16 + l)); }
+
+inline const Perms& perms() {
+  static const Perms t = [] {
+    Perms m{};
+    for (int j = 0; j < 8; j++) {
+      m.q4_codes[j] = static_cast<uint16_t>(1 + j);            // A: words 1..8 = qs_i
+      m.q4_codes[8 + j] = static_cast<uint16_t>(32 + 1 + j);   // B: qs_i
+      m.q4_codes[16 + j] = static_cast<uint16_t>(10 + j);      // A: words 10..17 = qs_i+1
+      m.q4_codes[24 + j] = static_cast<uint16_t>(32 + 10 + j); // B: qs_i+1
+    }
+    for (int j = 0; j < 16; j++) {
+      m.q8_codes[j] = static_cast<uint16_t>(1 + j);
+      m.q8_codes[16 + j] = static_cast<uint16_t>(32 + 1 + j);
+    }
+    for (int p = 0; p < 8; p++) {
+      const int a = pair_a(p), b = pair_b(p);
+      m.q4_scales[p][a] = 0;
+      m.q4_scales[p][b] = 32;
+      m.q4_scales[p][16 + a] = 9;
+      m.q4_scales[p][16 + b] = 32 + 9;
+      m.q8_scales[p][a] = 0;
+      m.q8_scales[p][b] = 32;
+    }
+    return m;
+  }();
+  return t;
+}
+
+inline __m512i load_idx(const uint16_t* p) { return _mm512_load_si512(p); }
+
+// Sixteen vectors, each with the scales of rows A_p, B_p in their final
+// words, blended into one: a tree of 15 merges with constant masks.
+inline __m512i merge_scales(const __m512i (&x)[8]) {
+  const __m512i y0 = _mm512_mask_blend_epi16(row_bits(1) | row_bits(5), x[0], x[1]);
+  const __m512i y1 = _mm512_mask_blend_epi16(row_bits(3) | row_bits(7), x[2], x[3]);
+  const __m512i y2 = _mm512_mask_blend_epi16(row_bits(9) | row_bits(13), x[4], x[5]);
+  const __m512i y3 = _mm512_mask_blend_epi16(row_bits(11) | row_bits(15), x[6], x[7]);
+  const __m512i z0 = _mm512_mask_blend_epi16(row_bits(2) | row_bits(6) | row_bits(3) | row_bits(7), y0, y1);
+  const __m512i z1 = _mm512_mask_blend_epi16(row_bits(10) | row_bits(14) | row_bits(11) | row_bits(15), y2, y3);
+  return _mm512_mask_blend_epi16(0xff00ff00u, z0, z1);
+}
+
+// The 16 rows of one group, read in place (a tail group is first copied to a
+// padded buffer, so a group is always 16 rows at a fixed stride).
 template <QType T>
 struct GroupReader {
   static constexpr size_t kBlock = Traits<T>::kBlock;
-  const uint8_t* row[kRows];
-  const uint8_t* base;  // row[0]
-  __m512i offsets;      // lane l: row[l] - base, for the scale gather
+  static constexpr bool kPairs = T == QType::Q4_0;  // two 18-byte blocks fit a 64-byte load; 34-byte ones do not
+  const uint8_t* base;  // row 0 of the group
+  int64_t stride;
+  const char* next = nullptr;  // the next 16 rows (the group this thread most likely reads next)
+  int64_t next_lines = 0, lines_per_block = 0;
 
-  GroupReader(const QuantMatrix& w, int64_t r, int64_t r1) {
-    const int64_t stride = static_cast<int64_t>(w.row_stride());
-    alignas(64) int32_t off[kRows];
-    base = w.row_ptr(r);
-    for (int l = 0; l < kRows; l++) {
-      const int64_t rr = std::min<int64_t>(r + l, r1 - 1);
-      row[l] = w.row_ptr(rr);
-      off[l] = static_cast<int32_t>((rr - r) * stride);
+  GroupReader(const uint8_t* rows, int64_t row_stride, int64_t blocks, const uint8_t* next_rows, int64_t next_count)
+      : base(rows), stride(row_stride) {
+    if (next_rows && next_count > 0) {
+      next = reinterpret_cast<const char*>(next_rows);
+      next_lines = (next_count * stride + 63) / 64;
+      lines_per_block = (next_lines + blocks - 1) / blocks;
     }
-    offsets = _mm512_load_si512(off);
   }
 
+  // Reading 16 rows at once is 16 streams, which the hardware prefetchers
+  // follow badly (less than half the GB/s of one stream here). The 16 rows of
+  // the next group are one contiguous range, though: spread its lines over
+  // this group's block steps as one sequential stream of prefetches.
   void prefetch(int64_t i) const {
-    // 16 row streams: each row's next line, a few blocks ahead (one row per
-    // block step in turn is enough: a row advances less than a line per step).
-    constexpr int64_t kAhead = 512;
-    for (int l = static_cast<int>(i & 3); l < kRows; l += 4)
-      _mm_prefetch(reinterpret_cast<const char*>(row[l] + i * kBlock) + kAhead, _MM_HINT_T0);
+    if (!next) return;
+    const int64_t l0 = i * lines_per_block, l1 = std::min(next_lines, l0 + lines_per_block);
+    for (int64_t l = l0; l < l1; l++) _mm_prefetch(next + l * 64, _MM_HINT_T1);
   }
 
+  // 64 bytes of each of the 16 rows at byte offset `at` (the words that
+  // matter come first). Rows lie back to back, so a load past a row's end
+  // reads the next row; the group's caller guarantees 64 readable bytes past
+  // its last row (a matrix's last group is read from a padded copy). Masked
+  // loads would not need that, but their masked-off part crossing into a
+  // page missing from the TLB costs a microcode assist: 4x slower here.
+  void load_rows(size_t at, __m512i (&r)[kRows]) const {
+    const uint8_t* p = base + at;
+    const uint8_t* p8 = p + 8 * stride;
+    const int64_t s = stride, s3 = 3 * stride, s5 = 5 * stride, s7 = 7 * stride;
+    const uint8_t* at_row[kRows] = {p,      p + s,      p + 2 * s,      p + s3,      p + 4 * s,      p + s5,
+                                    p + 2 * s3, p + s7, p8,     p8 + s,     p8 + 2 * s,     p8 + s3,
+                                    p8 + 4 * s, p8 + s5, p8 + 2 * s3, p8 + s7};
+    for (int l = 0; l < kRows; l++) r[l] = _mm512_loadu_si512(at_row[l]);
+  }
+
+  // Q4_0: blocks i and i+1 (for a last odd block, b is garbage from the
+  // following bytes and ignored).
+  void get_pair(int64_t i, Decoded& a, Decoded& b) const {
+    static_assert(T == QType::Q4_0);
+    const Perms& pm = perms();
+    __m512i r[kRows];
+    load_rows(static_cast<size_t>(i) * kBlock, r);
+    // Codes: pt[p] lanes = [A.qs_i, B.qs_i, A.qs_i+1, B.qs_i+1]; the two 4x4
+    // transposes and a lane shuffle put dword k of row l in lane l.
+    const __m512i ci = load_idx(pm.q4_codes);
+    __m512i pt[8], sc[8];
+    for (int p = 0; p < 8; p++) {
+      pt[p] = _mm512_permutex2var_epi16(r[pair_a(p)], ci, r[pair_b(p)]);
+      sc[p] = _mm512_permutex2var_epi16(r[pair_a(p)], load_idx(pm.q4_scales[p]), r[pair_b(p)]);
+    }
+    const __m512i d = merge_scales(sc);  // words 0..15: d_i of rows 0..15; 16..31: d_i+1
+    a.d = _mm512_cvtph_ps(_mm512_castsi512_si256(d));
+    b.d = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(d, 1));
+    transpose4(pt[0], pt[1], pt[2], pt[3]);
+    transpose4(pt[4], pt[5], pt[6], pt[7]);
+    const __m512i m = _mm512_set1_epi8(0x0f);
+    for (int k = 0; k < 4; k++) {
+      const __m512i vi = _mm512_shuffle_i32x4(pt[k], pt[k + 4], 0x44);   // block i
+      const __m512i vi1 = _mm512_shuffle_i32x4(pt[k], pt[k + 4], 0xee);  // block i+1
+      a.v[k] = _mm512_and_si512(vi, m);                              // weights 4k..4k+3
+      a.v[k + 4] = _mm512_and_si512(_mm512_srli_epi16(vi, 4), m);  // weights 16+4k..
+      b.v[k] = _mm512_and_si512(vi1, m);
+      b.v[k + 4] = _mm512_and_si512(_mm512_srli_epi16(vi1, 4), m);
+    }
+  }
+
+  // Q8_0: block i.
   Decoded get(int64_t i) const {
+    static_assert(T == QType::Q8_0);
+    const Perms& pm = perms();
     Decoded out;
-    const size_t at = static_cast<size_t>(i) * kBlock;
-    // The fp16 scale is the first 2 bytes of every block.
-    const __m512i dw = _mm512_i32gather_epi32(offsets, base + at, 1);
-    out.d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dw));
-    const size_t q = at + 2;
-    if constexpr (T == QType::Q4_0) {
-      // z[a] lane g = row a + 4g's 16 code bytes: after the transpose, t[k]
-      // dword (4g + a) = bytes 4k..4k+3 of row a + 4g, i.e. dword l of row l.
-      __m512i z[4];
-      for (int a = 0; a < 4; a++) z[a] = load_4x16(row[a] + q, row[a + 4] + q, row[a + 8] + q, row[a + 12] + q);
-      transpose4(z[0], z[1], z[2], z[3]);
-      const __m512i m = _mm512_set1_epi8(0x0f);
-      for (int k = 0; k < 4; k++) {
-        out.v[k] = _mm512_and_si512(z[k], m);                              // weights 4k..4k+3
-        out.v[k + 4] = _mm512_and_si512(_mm512_srli_epi16(z[k], 4), m);  // weights 16+4k..
-      }
-    } else {
-      // y[a] = [row lo(a) 32 bytes | row hi(a)]; two 4x4 transposes per
-      // 128-bit lane and a lane shuffle give v[k] dword l = row l's dword k.
-      __m512i y[8];
-      for (int a = 0; a < 8; a++) {
-        const int lo = a < 4 ? a : a + 4, hi = a < 4 ? a + 4 : a + 8;
-        y[a] = load_2x32(row[lo] + q, row[hi] + q);
-      }
-      transpose4(y[0], y[1], y[2], y[3]);
-      transpose4(y[4], y[5], y[6], y[7]);
-      const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-      for (int k = 0; k < 4; k++) {
-        out.v[k] = _mm512_xor_si512(_mm512_shuffle_i32x4(y[k], y[k + 4], 0x88), flip);
-        out.v[k + 4] = _mm512_xor_si512(_mm512_shuffle_i32x4(y[k], y[k + 4], 0xdd), flip);
-      }
+    __m512i r[kRows];
+    load_rows(static_cast<size_t>(i) * kBlock, r);
+    const __m512i ci = load_idx(pm.q8_codes);
+    __m512i y[8], sc[8];
+    for (int p = 0; p < 8; p++) {
+      y[p] = _mm512_permutex2var_epi16(r[pair_a(p)], ci, r[pair_b(p)]);  // [A.qs | B.qs]
+      sc[p] = _mm512_permutex2var_epi16(r[pair_a(p)], load_idx(pm.q8_scales[p]), r[pair_b(p)]);
+    }
+    out.d = _mm512_cvtph_ps(_mm512_castsi512_si256(merge_scales(sc)));
+    // y[p] 128-bit lanes: [A dwords 0-3, A 4-7, B 0-3, B 4-7]; after the two
+    // transposes, lane 0 of y[k] holds dword k of rows A_0..A_3 = 0..3, lane 1
+    // dword 4+k of them, lanes 2-3 the same for rows B = 4..7 (y[4..7]: 8..15).
+    transpose4(y[0], y[1], y[2], y[3]);
+    transpose4(y[4], y[5], y[6], y[7]);
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    for (int k = 0; k < 4; k++) {
+      out.v[k] = _mm512_xor_si512(_mm512_shuffle_i32x4(y[k], y[k + 4], 0x88), flip);
+      out.v[k + 4] = _mm512_xor_si512(_mm512_shuffle_i32x4(y[k], y[k + 4], 0xdd), flip);
     }
     return out;
   }
@@ -155,25 +250,60 @@ struct GroupScratch {
 
 struct ScratchReader {
   const Line* lines;
-  void prefetch(int64_t) const {}
-  Decoded get(int64_t i) const {
-    Decoded out;
-    const Line* l = lines + i * 9;
-    for (int k = 0; k < 8; k++) out.v[k] = _mm512_load_si512(l + k);
-    out.d = _mm512_load_ps(l + 8);
-    return out;
+  template <class F>
+  __attribute__((always_inline)) void for_blocks(int64_t blocks, F&& f) const {
+    for (int64_t i = 0; i < blocks; i++) {
+      Decoded w;
+      const Line* l = lines + i * 9;
+      for (int k = 0; k < 8; k++) w.v[k] = _mm512_load_si512(l + k);
+      w.d = _mm512_load_ps(l + 8);
+      f(w, i);
+    }
+  }
+};
+
+// Every block of a group in order, decoded in registers: f(decoded, i).
+template <QType T, class F>
+__attribute__((always_inline)) inline void for_blocks(const GroupReader<T>& g, int64_t blocks, F&& f) {
+  if constexpr (GroupReader<T>::kPairs) {
+    int64_t i = 0;
+    for (; i + 2 <= blocks; i += 2) {
+      g.prefetch(i);
+      g.prefetch(i + 1);
+      Decoded a, b;
+      g.get_pair(i, a, b);
+      f(a, i);
+      f(b, i + 1);
+    }
+    if (i < blocks) {
+      Decoded a, b;
+      g.get_pair(i, a, b);
+      f(a, i);
+    }
+  } else {
+    for (int64_t i = 0; i < blocks; i++) {
+      g.prefetch(i);
+      f(g.get(i), i);
+    }
+  }
+}
+
+template <QType T>
+struct DirectReader {
+  const GroupReader<T>& g;
+  template <class F>
+  __attribute__((always_inline)) void for_blocks(int64_t blocks, F&& f) const {
+    rowlanes::for_blocks(g, blocks, f);
   }
 };
 
 template <QType T>
 void unpack_group(const GroupReader<T>& g, int64_t blocks, GroupScratch& s) {
-  for (int64_t i = 0; i < blocks; i++) {
-    g.prefetch(i);
-    const Decoded dec = g.get(i);
+  for_blocks(g, blocks, [&](const Decoded& dec, int64_t i) __attribute__((always_inline)) {
     Line* l = s.lines.data() + i * 9;
     for (int k = 0; k < 8; k++) _mm512_store_si512(l + k, dec.v[k]);
     _mm512_store_ps(l + 8, dec.d);
-  }
+  });
 }
 
 // BT vectors from b0 on, all blocks, 16 rows: the outputs y[(b0+b)*ldy + r + l]
@@ -183,12 +313,11 @@ void tile(const Src& src, const simd::ActView& x, const int32_t* bias, int b0, f
           __mmask16 keep) {
   __m512 acc[BT];
   for (int b = 0; b < BT; b++) acc[b] = _mm512_setzero_ps();
-  for (int64_t i = 0; i < x.blocks; i++) {
-    src.prefetch(i);
-    const Decoded w = src.get(i);
+  src.for_blocks(x.blocks, [&](const Decoded& w, int64_t i) __attribute__((always_inline)) {
     for (int b = 0; b < BT; b++) {
       const int64_t xb = (b0 + b) * x.blocks + i;
       const int8_t* xq = x.q + xb * 32;
+      // Two chains of 4 so a GEMV is not one 8-deep vpdpbusd dependency.
       __m512i s0 = _mm512_set1_epi32(bias[xb]);
       __m512i s1 = _mm512_setzero_si512();
       for (int k = 0; k < 8; k += 2) {
@@ -199,7 +328,7 @@ void tile(const Src& src, const simd::ActView& x, const int32_t* bias, int b0, f
       const __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), scale);
       acc[b] = _mm512_add_ps(acc[b], p);
     }
-  }
+  });
   for (int b = 0; b < BT; b++) _mm512_mask_storeu_ps(y + (b0 + b) * ldy + r, keep, acc[b]);
 }
 
@@ -232,13 +361,28 @@ void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, 
   for (size_t j = 0; j < n; j++) bias_buf[j] = -Traits<T>::kOffset * x.sum[j];
   const int32_t* bias = bias_buf.data();
 
+  const int64_t stride = static_cast<int64_t>(w.row_stride());
   thread_local GroupScratch scratch;
+  // The matrix's last group (or a call's last group of fewer than 16 rows) is
+  // read from a copy padded with its last row and 64 bytes: the loads read up
+  // to 64 bytes past a row's block.
+  thread_local std::vector<uint8_t> tail;
   for (int64_t r = r0; r < r1; r += kRows) {
     const int live = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
     const __mmask16 keep = static_cast<__mmask16>((1u << live) - 1);
-    const GroupReader<T> g(w, r, r1);
+    const uint8_t* rows = w.row_ptr(r);
+    if (live < kRows || r + kRows >= w.rows) {
+      tail.resize(static_cast<size_t>(kRows * stride + 64));
+      for (int l = 0; l < kRows; l++)
+        std::memcpy(tail.data() + l * stride, w.row_ptr(r + std::min(l, live - 1)), static_cast<size_t>(stride));
+      rows = tail.data();
+    }
+    // Prefetch the next 16 rows of the matrix: with OpenMP's static schedule
+    // they are this thread's next group (or the start of its next row tile).
+    const int64_t next_count = std::min<int64_t>(kRows, w.rows - (r + kRows));
+    const GroupReader<T> g(rows, stride, x.blocks, next_count > 0 ? w.row_ptr(r + kRows) : nullptr, next_count);
     if (x.nb <= kDirectMax) {
-      all_batch_tiles<kDirectMax>(g, x, bias, y, ldy, r, keep);
+      all_batch_tiles<kDirectMax>(DirectReader<T>{g}, x, bias, y, ldy, r, keep);
     } else {
       scratch.prepare(x.blocks);
       unpack_group(g, x.blocks, scratch);
