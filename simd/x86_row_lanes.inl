@@ -27,6 +27,7 @@ namespace rowlanes {
 constexpr int kRows = 16;      // rows per group, one lane each
 constexpr int kMaxBt = 16;     // batch vectors per register tile (16 accumulators + 9 weight registers)
 constexpr int kDirectMax = 2;  // batches up to this decode in registers for every batch tile
+constexpr size_t kStreamMinBytes = size_t{256} << 10;  // GEMV matrices above this read one row at a time
 
 struct Decoded {
   __m512i v[8];  // v[k] dword l: codes of weights 4k..4k+3 of row l (u8; Q8_0 stored +128)
@@ -351,8 +352,21 @@ void all_batch_tiles(const Src& src, const simd::ActView& x, const int32_t* bias
   }
 }
 
+#include "x86_row_stream.inl"
+
 template <QType T>
 void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, float* y, int64_t ldy) {
+  // One or two vectors: a matrix too large to stay in cache between calls is
+  // read from DRAM, where one row stream beats 16 (x86_row_stream.inl); a
+  // small one (the tiny model's, or anything cache-resident) is faster in
+  // row lanes. Both give the same bits, so the choice is free.
+  if (x.nb <= kStreamMax && w.size_bytes() > kStreamMinBytes) {
+    if (x.nb == 1)
+      stream_gemv<T, 1>(w, r0, r1, x, y, ldy);
+    else
+      stream_gemv<T, 2>(w, r0, r1, x, y, ldy);
+    return;
+  }
   // The integer offset term -offset * sum(x) of every (vector, block), the
   // initial value of its accumulator.
   thread_local std::vector<int32_t> bias_buf;
@@ -363,15 +377,15 @@ void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, 
 
   const int64_t stride = static_cast<int64_t>(w.row_stride());
   thread_local GroupScratch scratch;
-  // The matrix's last group (or a call's last group of fewer than 16 rows) is
-  // read from a copy padded with its last row and 64 bytes: the loads read up
-  // to 64 bytes past a row's block.
+  // A group with less than 64 bytes of the matrix after it (or a call's last
+  // group of fewer than 16 rows) is read from a copy padded with its last row
+  // and 64 bytes: the loads read up to 64 bytes from a row's block on.
   thread_local std::vector<uint8_t> tail;
   for (int64_t r = r0; r < r1; r += kRows) {
     const int live = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
     const __mmask16 keep = static_cast<__mmask16>((1u << live) - 1);
     const uint8_t* rows = w.row_ptr(r);
-    if (live < kRows || r + kRows >= w.rows) {
+    if (live < kRows || (w.rows - (r + kRows)) * stride < 64) {
       tail.resize(static_cast<size_t>(kRows * stride + 64));
       for (int l = 0; l < kRows; l++)
         std::memcpy(tail.data() + l * stride, w.row_ptr(r + std::min(l, live - 1)), static_cast<size_t>(stride));
