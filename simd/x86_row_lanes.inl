@@ -318,15 +318,21 @@ void tile(const Src& src, const simd::ActView& x, const int32_t* bias, int b0, f
     for (int b = 0; b < BT; b++) {
       const int64_t xb = (b0 + b) * x.blocks + i;
       const int8_t* xq = x.q + xb * 32;
-      // Two chains of 4 so a GEMV is not one 8-deep vpdpbusd dependency.
-      __m512i s0 = _mm512_set1_epi32(bias[xb]);
-      __m512i s1 = _mm512_setzero_si512();
-      for (int k = 0; k < 8; k += 2) {
-        s0 = _mm512_dpbusd_epi32(s0, w.v[k], _mm512_set1_epi32(load_i32(xq + 4 * k)));
-        s1 = _mm512_dpbusd_epi32(s1, w.v[k + 1], _mm512_set1_epi32(load_i32(xq + 4 * k + 4)));
+      __m512i isum = _mm512_set1_epi32(bias[xb]);
+      if constexpr (BT < 4) {
+        // Two chains of 4, so a GEMV is not one 8-deep vpdpbusd dependency
+        // (a batch tile has BT independent chains instead).
+        __m512i s1 = _mm512_setzero_si512();
+        for (int k = 0; k < 8; k += 2) {
+          isum = _mm512_dpbusd_epi32(isum, w.v[k], _mm512_set1_epi32(load_i32(xq + 4 * k)));
+          s1 = _mm512_dpbusd_epi32(s1, w.v[k + 1], _mm512_set1_epi32(load_i32(xq + 4 * k + 4)));
+        }
+        isum = _mm512_add_epi32(isum, s1);
+      } else {
+        for (int k = 0; k < 8; k++) isum = _mm512_dpbusd_epi32(isum, w.v[k], _mm512_set1_epi32(load_i32(xq + 4 * k)));
       }
       const __m512 scale = _mm512_mul_ps(w.d, _mm512_set1_ps(x.d[xb]));
-      const __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), scale);
+      const __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), scale);
       acc[b] = _mm512_add_ps(acc[b], p);
     }
   });

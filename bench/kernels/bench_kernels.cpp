@@ -87,6 +87,16 @@ int main(int argc, char** argv) {
               ->Unit(benchmark::kMicrosecond)
               ->MinTime(0.2);
         }
+  // Qwen2.5-0.5B's tied output projection (Q8_0, vocabulary x dim): ~23 % of
+  // a batch-1 decode step.
+  for (qes::Isa isa : qes::runnable_isas())
+    for (int batch : {1, 16}) {
+      std::string name = std::string(batch == 1 ? "gemv" : "gemm") + "/" + std::string(qes::isa_name(isa)) +
+                         "/q8_0/151936x896/batch:" + std::to_string(batch);
+      benchmark::RegisterBenchmark(name.c_str(), bm_matmul, isa, qes::DType::Q8_0, 151936, 896, batch, false)
+          ->Unit(benchmark::kMicrosecond)
+          ->MinTime(0.2);
+    }
   // The tiny training model's matrices (dim 256, FFN 768, vocabulary 451),
   // cache-hot, at the batches QES evaluates with (prefill steps reach 256 rows
   // of activations in 64-vector calls); and 4096x4096 from the L3 cache, which
