@@ -387,19 +387,27 @@ void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, 
   // group of fewer than 16 rows) is read from a copy padded with its last row
   // and 64 bytes: the loads read up to 64 bytes from a row's block on.
   thread_local std::vector<uint8_t> tail;
+  const size_t group_bytes = static_cast<size_t>(kRows * stride);
+  const bool from_dram = w.size_bytes() > kStreamMinBytes;  // too large to stay cached between calls
   for (int64_t r = r0; r < r1; r += kRows) {
     const int live = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
     const __mmask16 keep = static_cast<__mmask16>((1u << live) - 1);
     const uint8_t* rows = w.row_ptr(r);
     if (live < kRows || (w.rows - (r + kRows)) * stride < 64) {
-      tail.resize(static_cast<size_t>(kRows * stride + 64));
+      tail.resize(group_bytes + 64);
       for (int l = 0; l < kRows; l++)
         std::memcpy(tail.data() + l * stride, w.row_ptr(r + std::min(l, live - 1)), static_cast<size_t>(stride));
+      rows = tail.data();
+    } else if (from_dram) {
+      // Reading 16 rows at once from DRAM is slow (x86_row_stream.inl says
+      // why); a plain copy of the group is one sequential stream.
+      tail.resize(group_bytes + 64);
+      std::memcpy(tail.data(), rows, group_bytes + 64);
       rows = tail.data();
     }
     // Prefetch the next 16 rows of the matrix: with OpenMP's static schedule
     // they are this thread's next group (or the start of its next row tile).
-    const int64_t next_count = std::min<int64_t>(kRows, w.rows - (r + kRows));
+    const int64_t next_count = from_dram ? 0 : std::min<int64_t>(kRows, w.rows - (r + kRows));
     const GroupReader<T> g(rows, stride, x.blocks, next_count > 0 ? w.row_ptr(r + kRows) : nullptr, next_count);
     if (x.nb <= kDirectMax) {
       all_batch_tiles<kDirectMax>(DirectReader<T>{g}, x, bias, y, ldy, r, keep);
