@@ -34,6 +34,24 @@ struct Decoded {
   __m512 d;      // lane l: the row's block scale
 };
 
+struct alignas(64) Line {
+  uint8_t bytes[64];
+};
+
+// Per-thread working memory of n values of type V, 64-byte aligned. Kept in
+// vectors of this namespace's own Line type rather than std::vector<int32_t>
+// and the like, so the container code instantiated in this AVX-512 unit cannot
+// stand in for another unit's (DESIGN.md §3's one-definition hazard).
+template <class V>
+struct Buffer {
+  std::vector<Line> lines;
+  V* get(size_t n) {
+    const size_t need = (n * sizeof(V) + sizeof(Line) - 1) / sizeof(Line);
+    if (lines.size() < need) lines.resize(need);
+    return reinterpret_cast<V*>(lines.data());
+  }
+};
+
 template <QType T>
 struct Traits;
 template <>
@@ -238,9 +256,6 @@ struct GroupReader {
 };
 
 // A group's blocks decoded once into a per-thread buffer.
-struct alignas(64) Line {
-  uint8_t bytes[64];
-};
 struct GroupScratch {
   std::vector<Line> lines;  // 9 per block: the 8 code vectors, then the scales
   void prepare(int64_t blocks) {
@@ -375,18 +390,17 @@ void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, 
   }
   // The integer offset term -offset * sum(x) of every (vector, block), the
   // initial value of its accumulator.
-  thread_local std::vector<int32_t> bias_buf;
+  thread_local Buffer<int32_t> bias_buf;
   const size_t n = static_cast<size_t>(x.nb) * static_cast<size_t>(x.blocks);
-  if (bias_buf.size() < n) bias_buf.resize(n);
-  for (size_t j = 0; j < n; j++) bias_buf[j] = -Traits<T>::kOffset * x.sum[j];
-  const int32_t* bias = bias_buf.data();
+  int32_t* const bias = bias_buf.get(n);
+  for (size_t j = 0; j < n; j++) bias[j] = -Traits<T>::kOffset * x.sum[j];
 
   const int64_t stride = static_cast<int64_t>(w.row_stride());
   thread_local GroupScratch scratch;
   // A group with less than 64 bytes of the matrix after it (or a call's last
   // group of fewer than 16 rows) is read from a copy padded with its last row
   // and 64 bytes: the loads read up to 64 bytes from a row's block on.
-  thread_local std::vector<uint8_t> tail;
+  thread_local Buffer<uint8_t> tail_buf;
   const size_t group_bytes = static_cast<size_t>(kRows * stride);
   const bool from_dram = w.size_bytes() > kStreamMinBytes;  // too large to stay cached between calls
   for (int64_t r = r0; r < r1; r += kRows) {
@@ -394,16 +408,16 @@ void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, 
     const __mmask16 keep = static_cast<__mmask16>((1u << live) - 1);
     const uint8_t* rows = w.row_ptr(r);
     if (live < kRows || (w.rows - (r + kRows)) * stride < 64) {
-      tail.resize(group_bytes + 64);
+      uint8_t* tail = tail_buf.get(group_bytes + 64);
       for (int l = 0; l < kRows; l++)
-        std::memcpy(tail.data() + l * stride, w.row_ptr(r + std::min(l, live - 1)), static_cast<size_t>(stride));
-      rows = tail.data();
+        std::memcpy(tail + l * stride, w.row_ptr(r + std::min(l, live - 1)), static_cast<size_t>(stride));
+      rows = tail;
     } else if (from_dram) {
       // Reading 16 rows at once from DRAM is slow (x86_row_stream.inl says
       // why); a plain copy of the group is one sequential stream.
-      tail.resize(group_bytes + 64);
-      std::memcpy(tail.data(), rows, group_bytes + 64);
-      rows = tail.data();
+      uint8_t* copy = tail_buf.get(group_bytes + 64);
+      std::memcpy(copy, rows, group_bytes + 64);
+      rows = copy;
     }
     // Prefetch the next 16 rows of the matrix: with OpenMP's static schedule
     // they are this thread's next group (or the start of its next row tile).

@@ -23,9 +23,12 @@ constexpr int kStreamMax = 2;   // vectors per call this kernel takes
 // Activations of the (up to 2) vectors, zero padded to whole chunks; Q4_0's
 // arranged in the order row_chunk's code vectors come in.
 struct StreamActs {
-  std::vector<Line> q;         // nb * chunks * 8 lines (two blocks' values each)
-  std::vector<float> d;        // nb * chunks * 16
-  std::vector<int32_t> bias;   // nb * chunks * 16: -offset * sum
+  Buffer<Line> q_buf;          // nb * chunks * 8 lines (two blocks' values each)
+  Buffer<float> d_buf;         // nb * chunks * 16
+  Buffer<int32_t> bias_buf;    // nb * chunks * 16: -offset * sum
+  Line* q = nullptr;
+  float* d = nullptr;
+  int32_t* bias = nullptr;
   int64_t chunks = 0;
   int nb = 0;
 
@@ -34,11 +37,11 @@ struct StreamActs {
     nb = x.nb;
     chunks = (x.blocks + kChunk - 1) / kChunk;
     const int64_t padded = chunks * kChunk;
-    q.resize(static_cast<size_t>(nb * padded / 2));
-    d.resize(static_cast<size_t>(nb * padded));
-    bias.resize(static_cast<size_t>(nb * padded));
+    q = q_buf.get(static_cast<size_t>(nb * padded / 2));
+    d = d_buf.get(static_cast<size_t>(nb * padded));
+    bias = bias_buf.get(static_cast<size_t>(nb * padded));
     for (int b = 0; b < nb; b++) {
-      uint8_t* dst = reinterpret_cast<uint8_t*>(q.data() + b * padded / 2);
+      uint8_t* dst = reinterpret_cast<uint8_t*>(q + b * padded / 2);
       const int8_t* src = x.q + b * x.blocks * 32;
       if constexpr (T == QType::Q4_0) {
         // Chunk c, block m = 4L + j: its values 0-15 at line 2j, 16-31 at
@@ -62,10 +65,10 @@ struct StreamActs {
     }
   }
   const __m512i* pairs(int b, int64_t c) const {
-    return reinterpret_cast<const __m512i*>(q.data() + (b * chunks + c) * (kChunk / 2));
+    return reinterpret_cast<const __m512i*>(q + (b * chunks + c) * (kChunk / 2));
   }
-  const float* scales(int b, int64_t c) const { return d.data() + (b * chunks + c) * kChunk; }
-  const int32_t* biases(int b, int64_t c) const { return bias.data() + (b * chunks + c) * kChunk; }
+  const float* scales(int b, int64_t c) const { return d + (b * chunks + c) * kChunk; }
+  const int32_t* biases(int b, int64_t c) const { return bias + (b * chunks + c) * kChunk; }
 };
 
 // Per-block sums of 8 vectors of 2 blocks (vector j: blocks 2j, 2j+1, their
@@ -206,9 +209,8 @@ void stream_gemv(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActVi
   thread_local StreamActs acts;
   acts.prepare<T>(x);
   const int64_t chunks = acts.chunks, full = x.blocks / kChunk;
-  thread_local std::vector<Line> products;  // [vector][row][chunk], 16 floats each
-  products.resize(static_cast<size_t>(NB * kRows * chunks));
-  __m512* prod = reinterpret_cast<__m512*>(products.data());
+  thread_local Buffer<Line> products;  // [vector][row][chunk], 16 floats each
+  __m512* prod = reinterpret_cast<__m512*>(products.get(static_cast<size_t>(NB * kRows * chunks)));
   alignas(64) uint8_t last[kChunk * sizeof(BlockQ8_0)];  // a row's partial last chunk, zero padded
 
   const size_t stride = w.row_stride();
