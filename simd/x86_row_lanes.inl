@@ -19,8 +19,10 @@
 // Weights stay in the GGUF layout. A 16-row group's block is transposed on
 // the fly into eight code vectors (vector k holds weights 4k..4k+3 of every
 // row); the batched GEMM does this once per group into a small per-thread
-// scratch and every batch tile reads it back, the GEMV (and batches up to
-// kDirectMax) uses it straight from registers.
+// scratch and every batch tile reads it back; batches up to kDirectMax on
+// cache-sized matrices use it straight from registers. One or two vectors on
+// a larger matrix go to the streaming GEMV (x86_row_stream.inl), which reads
+// one row at a time and produces the same bits.
 
 namespace rowlanes {
 
@@ -171,9 +173,11 @@ struct GroupReader {
   }
 
   // Reading 16 rows at once is 16 streams, which the hardware prefetchers
-  // follow badly (less than half the GB/s of one stream here). The 16 rows of
-  // the next group are one contiguous range, though: spread its lines over
-  // this group's block steps as one sequential stream of prefetches.
+  // follow badly (less than half the GB/s of one stream from DRAM here). The
+  // 16 rows of the next group are one contiguous range, though: spread its
+  // lines over this group's block steps as one sequential stream of
+  // prefetches. (This did not measurably help from DRAM, so large matrices
+  // are copied or streamed instead; it is kept for cache-resident ones.)
   void prefetch(int64_t i) const {
     if (!next) return;
     const int64_t l0 = i * lines_per_block, l1 = std::min(next_lines, l0 + lines_per_block);
@@ -183,7 +187,8 @@ struct GroupReader {
   // 64 bytes of each of the 16 rows at byte offset `at` (the words that
   // matter come first). Rows lie back to back, so a load past a row's end
   // reads the next row; the group's caller guarantees 64 readable bytes past
-  // its last row (a matrix's last group is read from a padded copy). Masked
+  // its last row (groups near the matrix's end are read from a padded copy,
+  // tests/kernels NeverReadsPastTheMatrix checks it with a guard page). Masked
   // loads would not need that, but their masked-off part crossing into a
   // page missing from the TLB costs a microcode assist: 4x slower here.
   void load_rows(size_t at, __m512i (&r)[kRows]) const {
