@@ -327,6 +327,15 @@ void unpack_group(const GroupReader<T>& g, int64_t blocks, GroupScratch& s) {
   });
 }
 
+// acc + the dword dot products of w (u8) with the 4 int8 values at x,
+// broadcast to every lane. Written as the instruction's embedded broadcast
+// ({1to16} memory operand): GCC 12 emits a separate vpbroadcastd for
+// _mm512_set1_epi32 here, an extra vector uop per vpdpbusd.
+inline __m512i dpbusd_bcast(__m512i acc, __m512i w, const int8_t* x) {
+  asm("vpdpbusd %[x]%{1to16%}, %[w], %[acc]" : [acc] "+v"(acc) : [w] "v"(w), [x] "m"(*reinterpret_cast<const int32_t*>(x)));
+  return acc;
+}
+
 // BT vectors from b0 on, all blocks, 16 rows: the outputs y[(b0+b)*ldy + r + l]
 // for the lanes in `keep`.
 template <int BT, class Src>
@@ -344,12 +353,12 @@ void tile(const Src& src, const simd::ActView& x, const int32_t* bias, int b0, f
         // (a batch tile has BT independent chains instead).
         __m512i s1 = _mm512_setzero_si512();
         for (int k = 0; k < 8; k += 2) {
-          isum = _mm512_dpbusd_epi32(isum, w.v[k], _mm512_set1_epi32(load_i32(xq + 4 * k)));
-          s1 = _mm512_dpbusd_epi32(s1, w.v[k + 1], _mm512_set1_epi32(load_i32(xq + 4 * k + 4)));
+          isum = dpbusd_bcast(isum, w.v[k], xq + 4 * k);
+          s1 = dpbusd_bcast(s1, w.v[k + 1], xq + 4 * k + 4);
         }
         isum = _mm512_add_epi32(isum, s1);
       } else {
-        for (int k = 0; k < 8; k++) isum = _mm512_dpbusd_epi32(isum, w.v[k], _mm512_set1_epi32(load_i32(xq + 4 * k)));
+        for (int k = 0; k < 8; k++) isum = dpbusd_bcast(isum, w.v[k], xq + 4 * k);
       }
       const __m512 scale = _mm512_mul_ps(w.d, _mm512_set1_ps(x.d[xb]));
       const __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), scale);
