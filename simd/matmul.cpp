@@ -69,11 +69,12 @@ void matmul(const QuantMatrix& w, const QuantizedActivations& x, float* y, int64
   if (ldy < w.rows) throw std::invalid_argument("matmul: output stride smaller than the row count");
   const simd::QuantKernel k = quant_kernel(active_isa(), w, x.batch());
   const simd::ActView v = view(x);
-  // One or two vectors read each weight once: give each thread one long run
-  // of rows (a multiple of 32), so a kernel's per-call set-up is paid once and
-  // its weight reads form one long stream. Rows do not depend on the split.
+  // Up to 4 vectors (decode-sized; the AVX-512 VNNI kernels stream the rows
+  // then): give each thread one long run of rows (a multiple of 32), so a
+  // kernel's per-call set-up is paid once and its weight reads form one long
+  // stream. Rows do not depend on the split.
   int64_t row_tile = kRowTile;
-  if (x.batch() <= 2) {
+  if (x.batch() <= 4) {
     const int n = threads > 0 ? threads : omp_get_max_threads();
     row_tile = std::max<int64_t>(kRowTile, (w.rows + n * kRowTile - 1) / (n * kRowTile) * kRowTile);
   }

@@ -20,8 +20,8 @@
 // the fly into eight code vectors (vector k holds weights 4k..4k+3 of every
 // row); the batched GEMM does this once per group into a small per-thread
 // scratch and every batch tile reads it back; batches up to kDirectMax on
-// cache-sized matrices use it straight from registers. One or two vectors on
-// a larger matrix go to the streaming GEMV (x86_row_stream.inl), which reads
+// cache-sized matrices use it straight from registers. Up to 4 vectors on a
+// larger matrix go to the streaming kernel (x86_row_stream.inl), which reads
 // one row at a time and produces the same bits.
 
 namespace rowlanes {
@@ -391,15 +391,18 @@ void all_batch_tiles(const Src& src, const simd::ActView& x, const int32_t* bias
 
 template <QType T>
 void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, float* y, int64_t ldy) {
-  // One or two vectors: a matrix too large to stay in cache between calls is
-  // read from DRAM, where one row stream beats 16 (x86_row_stream.inl); a
-  // small one (the tiny model's, or anything cache-resident) is faster in
-  // row lanes. Both give the same bits, so the choice is free.
+  // Up to kStreamMax vectors: a matrix too large to stay in cache between
+  // calls is read from DRAM, where one row stream beats 16
+  // (x86_row_stream.inl); a small one (the tiny model's, or anything
+  // cache-resident) is faster in row lanes. Both give the same bits, so the
+  // choice is free.
   if (x.nb <= kStreamMax && w.size_bytes() > kStreamMinBytes) {
-    if (x.nb == 1)
-      stream_gemv<T, 1>(w, r0, r1, x, y, ldy);
-    else
-      stream_gemv<T, 2>(w, r0, r1, x, y, ldy);
+    switch (x.nb) {
+      case 1: stream_gemv<T, 1>(w, r0, r1, x, y, ldy); break;
+      case 2: stream_gemv<T, 2>(w, r0, r1, x, y, ldy); break;
+      case 3: stream_gemv<T, 3>(w, r0, r1, x, y, ldy); break;
+      default: stream_gemv<T, 4>(w, r0, r1, x, y, ldy); break;
+    }
     return;
   }
   // The integer offset term -offset * sum(x) of every (vector, block), the

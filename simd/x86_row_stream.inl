@@ -1,4 +1,4 @@
-// GEMV (1-2 vectors) for Q4_0 / Q8_0 on AVX-512 VNNI that reads the weights
+// GEMV (1-4 vectors) for Q4_0 / Q8_0 on AVX-512 VNNI that reads the weights
 // one row after another, included inside namespace
 // qes::simd::avx512vnni::rowlanes after x86_row_lanes.inl.
 //
@@ -18,9 +18,9 @@
 // bit, like every other Q4_0/Q8_0 result of this path.
 
 constexpr int kChunk = 16;      // blocks per chunk: one zmm of per-block results
-constexpr int kStreamMax = 2;   // vectors per call this kernel takes
+constexpr int kStreamMax = 4;   // vectors per call this kernel takes
 
-// Activations of the (up to 2) vectors, zero padded to whole chunks; Q4_0's
+// Activations of the (up to 4) vectors, zero padded to whole chunks; Q4_0's
 // arranged in the order row_chunk's code vectors come in.
 struct StreamActs {
   Buffer<Line> q_buf;          // nb * chunks * 8 lines (two blocks' values each)

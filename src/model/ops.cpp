@@ -7,9 +7,10 @@ namespace qes::model_ops {
 // Rows of one matrix per work item: a multiple of the kernels' 32-row tile,
 // small enough that 2..16 threads split even the 128-row K/V matrices.
 constexpr int64_t kBlockRows = 64;
-// With one or two activation rows (decode at batch 1-2) every weight is read
-// once from memory: longer runs of rows per item keep each thread's reads one
-// long sequential stream (the hardware prefetcher restarts at every jump).
+// With up to 4 activation rows (decode at batch 1-4) the weights are read
+// from memory at close to the kernels' speed: longer runs of rows per item
+// keep each thread's reads one long sequential stream (the hardware
+// prefetcher restarts at every jump).
 constexpr int64_t kStreamBlockRows = 256;
 
 LinearInput::LinearInput(int max_rows) : q_((max_rows + kMaxBatch - 1) / kMaxBatch) {}
@@ -36,7 +37,7 @@ void LinearInput::quantize_rows(int r0, int r1) {
 void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in) {
   const LinearOutput* outs = outputs.begin();
   const int n_out = static_cast<int>(outputs.size());
-  const int64_t block_rows = in.rows() <= 2 ? kStreamBlockRows : kBlockRows;
+  const int64_t block_rows = in.rows() <= 4 ? kStreamBlockRows : kBlockRows;
   int64_t items = 0;
   for (int i = 0; i < n_out; i++) items += (outs[i].w->rows + block_rows - 1) / block_rows;
   const Isa isa = active_isa();

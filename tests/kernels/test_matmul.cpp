@@ -252,7 +252,7 @@ TEST_P(PathTest, NeverReadsPastTheMatrix) {
   for (const Case& c : cases) {
     const auto w = random_matrix(c.t, c.rows, c.k, 31);
     const GuardedMatrix g(w.m);
-    for (int nb : {1, 2, 3, 17}) {
+    for (int nb : {1, 2, 3, 4, 17}) {
       const auto xf = random_vectors(nb, c.k, 32);
       QuantizedActivations x;
       x.quantize(xf.data(), c.k, nb, c.k);
@@ -335,7 +335,7 @@ TEST(Matmul, Avx512VnniQ4Q8EqualTheReferenceBitForBit) {
   for (DType t : {DType::Q4_0, DType::Q8_0}) {
     for (Case c : {Case{37, 96}, Case{70, 4096 + 32}, Case{600, 4096 + 32}, Case{5000, 64}}) {
       const auto w = random_matrix(t, c.rows, c.k, 41);
-      for (int nb : {1, 2, 3, 16, 17, 64}) {
+      for (int nb : {1, 2, 3, 4, 5, 16, 17, 64}) {
         if (c.rows * c.k * nb > int64_t{40} << 20) continue;  // keep the scalar reference quick
         const auto xf = random_vectors(nb, c.k, 42);
         QuantizedActivations x;
