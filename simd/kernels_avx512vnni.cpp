@@ -19,12 +19,21 @@ using simd::QType;
 #include "x86_avx512_helpers.inl"
 #include "x86_quant_body.inl"
 #include "x86_float_body.inl"
+#include "x86_row_lanes.inl"
 #undef QES_X86_VNNI
 }  // namespace qes::simd::avx512vnni
 
 namespace qes::simd {
 const KernelTable& kernels_avx512vnni() {
-  static const KernelTable table = avx512vnni::make_table(Isa::Avx512Vnni);
+  static const KernelTable table = [] {
+    KernelTable t = avx512vnni::make_table(Isa::Avx512Vnni);
+    // Q4_0 and Q8_0 use the row-lane kernels (x86_row_lanes.inl) for every
+    // batch size; Q4_1 and I4 keep the block-lane body.
+    const int q4 = static_cast<int>(QType::Q4_0), q8 = static_cast<int>(QType::Q8_0);
+    t.gemv[q4] = t.gemm[q4] = avx512vnni::rowlanes::gemm<QType::Q4_0>;
+    t.gemv[q8] = t.gemm[q8] = avx512vnni::rowlanes::gemm<QType::Q8_0>;
+    return t;
+  }();
   return table;
 }
 }  // namespace qes::simd

@@ -50,13 +50,13 @@ simd::FloatKernel float_kernel(Isa isa, const QuantMatrix& w, int nb) {
 }
 
 template <class Body>
-void for_row_tiles(int64_t rows, int threads, Body body) {
-  const int64_t tiles = (rows + kRowTile - 1) / kRowTile;
+void for_row_tiles(int64_t rows, int threads, Body body, int64_t row_tile = kRowTile) {
+  const int64_t tiles = (rows + row_tile - 1) / row_tile;
   const int n = threads > 0 ? threads : omp_get_max_threads();
 #pragma omp parallel for schedule(static) num_threads(n) if (tiles > 1 && n > 1)
   for (int64_t t = 0; t < tiles; t++) {
-    const int64_t r0 = t * kRowTile;
-    body(r0, std::min(rows, r0 + kRowTile));
+    const int64_t r0 = t * row_tile;
+    body(r0, std::min(rows, r0 + row_tile));
   }
 }
 
@@ -69,7 +69,16 @@ void matmul(const QuantMatrix& w, const QuantizedActivations& x, float* y, int64
   if (ldy < w.rows) throw std::invalid_argument("matmul: output stride smaller than the row count");
   const simd::QuantKernel k = quant_kernel(active_isa(), w, x.batch());
   const simd::ActView v = view(x);
-  for_row_tiles(w.rows, threads, [&](int64_t r0, int64_t r1) { k(w, r0, r1, v, y, ldy); });
+  // Up to 4 vectors (decode-sized; the AVX-512 VNNI kernels stream the rows
+  // then): give each thread one long run of rows (a multiple of 32), so a
+  // kernel's per-call set-up is paid once and its weight reads form one long
+  // stream. Rows do not depend on the split.
+  int64_t row_tile = kRowTile;
+  if (x.batch() <= 4) {
+    const int n = threads > 0 ? threads : omp_get_max_threads();
+    row_tile = std::max<int64_t>(kRowTile, (w.rows + n * kRowTile - 1) / (n * kRowTile) * kRowTile);
+  }
+  for_row_tiles(w.rows, threads, [&](int64_t r0, int64_t r1) { k(w, r0, r1, v, y, ldy); }, row_tile);
 }
 
 void matmul(const QuantMatrix& w, const float* x, int64_t ldx, int nb, float* y, int64_t ldy, int threads) {

@@ -7,6 +7,11 @@ namespace qes::model_ops {
 // Rows of one matrix per work item: a multiple of the kernels' 32-row tile,
 // small enough that 2..16 threads split even the 128-row K/V matrices.
 constexpr int64_t kBlockRows = 64;
+// With up to 4 activation rows (decode at batch 1-4) the weights are read
+// from memory at close to the kernels' speed: longer runs of rows per item
+// keep each thread's reads one long sequential stream (the hardware
+// prefetcher restarts at every jump).
+constexpr int64_t kStreamBlockRows = 256;
 
 LinearInput::LinearInput(int max_rows) : q_((max_rows + kMaxBatch - 1) / kMaxBatch) {}
 
@@ -32,8 +37,9 @@ void LinearInput::quantize_rows(int r0, int r1) {
 void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in) {
   const LinearOutput* outs = outputs.begin();
   const int n_out = static_cast<int>(outputs.size());
+  const int64_t block_rows = in.rows() <= 4 ? kStreamBlockRows : kBlockRows;
   int64_t items = 0;
-  for (int i = 0; i < n_out; i++) items += (outs[i].w->rows + kBlockRows - 1) / kBlockRows;
+  for (int i = 0; i < n_out; i++) items += (outs[i].w->rows + block_rows - 1) / block_rows;
   const Isa isa = active_isa();
   const int chunks = in.chunks();
   // Dynamic: a thread the OS preempts (shared machines) does not hold up the
@@ -42,9 +48,9 @@ void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in) 
   for (int64_t item = 0; item < items; item++) {
     int64_t block = item;
     int o = 0;
-    while (block >= (outs[o].w->rows + kBlockRows - 1) / kBlockRows) block -= (outs[o++].w->rows + kBlockRows - 1) / kBlockRows;
+    while (block >= (outs[o].w->rows + block_rows - 1) / block_rows) block -= (outs[o++].w->rows + block_rows - 1) / block_rows;
     const QuantMatrix& w = *outs[o].w;
-    const int64_t r0 = block * kBlockRows, r1 = std::min(w.rows, r0 + kBlockRows);
+    const int64_t r0 = block * block_rows, r1 = std::min(w.rows, r0 + block_rows);
     // All chunks of the input against this block while its weights are in cache.
     for (int c = 0; c < chunks; c++) {
       float* y = outs[o].y + static_cast<size_t>(c) * kMaxBatch * w.rows;

@@ -9,6 +9,8 @@
 // Shapes cover K below and above one block (odd block counts too), rows that
 // are not a multiple of the register tile or the row tile, batch 1..64.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -208,6 +210,63 @@ TEST_P(PathTest, BatchSizeDoesNotChangeResults) {
   force_isa(before);
 }
 
+// A copy of a matrix that ends exactly where an inaccessible page begins: a
+// kernel that reads one byte past the matrix crashes the test.
+class GuardedMatrix {
+ public:
+  explicit GuardedMatrix(const QuantMatrix& src) {
+    const size_t bytes = src.size_bytes(), page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    const size_t data_pages = (bytes + page - 1) / page;
+    size_ = (data_pages + 1) * page;
+    void* region = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (region == MAP_FAILED) throw std::runtime_error("mmap failed");
+    region_ = static_cast<uint8_t*>(region);
+    uint8_t* guard = region_ + data_pages * page;
+    if (mprotect(guard, page, PROT_NONE) != 0) throw std::runtime_error("mprotect failed");
+    std::memcpy(guard - bytes, src.data, bytes);
+    m = src;
+    m.data = guard - bytes;
+  }
+  ~GuardedMatrix() { munmap(region_, size_); }
+  GuardedMatrix(const GuardedMatrix&) = delete;
+  GuardedMatrix& operator=(const GuardedMatrix&) = delete;
+  QuantMatrix m;
+
+ private:
+  uint8_t* region_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Kernels may read ahead within a matrix (whole 64-byte vectors, a block
+// chunk past a row's end) but never past its last byte: shapes with short
+// rows, where a read-ahead spans several rows, and matrices large enough for
+// the streaming GEMV; the results also equal those on an ordinary buffer.
+TEST_P(PathTest, NeverReadsPastTheMatrix) {
+  struct Case {
+    DType t;
+    int64_t rows, k;
+  };
+  const Case cases[] = {{DType::Q4_0, 16001, 32}, {DType::Q4_0, 9001, 64},  {DType::Q4_0, 1203, 416},
+                        {DType::Q4_0, 37, 96},    {DType::Q8_0, 9001, 32},  {DType::Q8_0, 4001, 96},
+                        {DType::Q8_0, 33, 160},   {DType::Q4_1, 9001, 64},  {DType::I4_G64, 999, 128}};
+  for (const Case& c : cases) {
+    const auto w = random_matrix(c.t, c.rows, c.k, 31);
+    const GuardedMatrix g(w.m);
+    for (int nb : {1, 2, 3, 4, 17}) {
+      const auto xf = random_vectors(nb, c.k, 32);
+      QuantizedActivations x;
+      x.quantize(xf.data(), c.k, nb, c.k);
+      std::vector<float> plain(nb * c.rows), guarded(nb * c.rows);
+      matmul_rows(GetParam(), w.m, x, 0, c.rows, plain.data(), c.rows);
+      matmul_rows(GetParam(), g.m, x, 0, c.rows, guarded.data(), c.rows);
+      // The last rows alone too (a call that starts near the end).
+      matmul_rows(GetParam(), g.m, x, c.rows - 3, c.rows, guarded.data(), c.rows);
+      EXPECT_EQ(std::memcmp(plain.data(), guarded.data(), plain.size() * sizeof(float)), 0)
+          << where(c.t, c.rows, c.k, nb);
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Paths, PathTest,
                          ::testing::Values(Isa::Avx2, Isa::Avx512, Isa::Avx512Vnni, Isa::Neon, Isa::NeonDot),
                          [](const auto& info) { return std::string(isa_name(info.param)); });
@@ -257,6 +316,35 @@ TEST(Matmul, ReferenceMatchesDequantizedProduct) {
         for (int64_t j = 0; j < k; j++)
           ASSERT_LE(std::fabs(x.q()[b * k + j] * x.d()[b * x.blocks() + j / 32] - xf[b * k + j]),
                     0.5f * x.d()[b * x.blocks() + j / 32] * 1.0001f);
+      }
+    }
+  }
+}
+
+// The AVX-512 VNNI Q4_0 and Q8_0 kernels compute every output in the scalar
+// reference's order (block by block: acc + float(isum) * (dw * dx)), so on
+// random data too they equal it bit for bit, for every batch and row range,
+// GEMV (row lanes and streaming) and GEMM alike.
+TEST(Matmul, Avx512VnniQ4Q8EqualTheReferenceBitForBit) {
+  bool runnable_here = false;
+  for (Isa r : runnable_isas()) runnable_here |= r == Isa::Avx512Vnni;
+  if (!runnable_here) GTEST_SKIP() << "path avx512vnni skipped: not compiled in or this CPU lacks it";
+  struct Case {
+    int64_t rows, k;
+  };
+  for (DType t : {DType::Q4_0, DType::Q8_0}) {
+    for (Case c : {Case{37, 96}, Case{70, 4096 + 32}, Case{600, 4096 + 32}, Case{5000, 64}}) {
+      const auto w = random_matrix(t, c.rows, c.k, 41);
+      for (int nb : {1, 2, 3, 4, 5, 16, 17, 64}) {
+        if (c.rows * c.k * nb > int64_t{40} << 20) continue;  // keep the scalar reference quick
+        const auto xf = random_vectors(nb, c.k, 42);
+        QuantizedActivations x;
+        x.quantize(xf.data(), c.k, nb, c.k);
+        std::vector<float> ref(nb * c.rows), got(nb * c.rows);
+        matmul_rows(Isa::Scalar, w.m, x, 0, c.rows, ref.data(), c.rows);
+        matmul_rows(Isa::Avx512Vnni, w.m, x, 0, c.rows, got.data(), c.rows);
+        for (size_t i = 0; i < ref.size(); i++)
+          ASSERT_EQ(got[i], ref[i]) << where(t, c.rows, c.k, nb) << " output " << i;
       }
     }
   }

@@ -1,0 +1,254 @@
+// GEMV (1-4 vectors) for Q4_0 / Q8_0 on AVX-512 VNNI that reads the weights
+// one row after another, included inside namespace
+// qes::simd::avx512vnni::rowlanes after x86_row_lanes.inl.
+//
+// Why. The row-lane kernels read 16 rows at once: 16 interleaved streams,
+// which this machine's prefetchers follow badly from DRAM (a plain read of 16
+// interleaved rows measured 10-15 GB/s against 22-35 GB/s for one stream, and
+// software prefetches did not change it). A GEMV reads every weight once, so
+// it is exactly the case that cannot afford that.
+//
+// How, with the same numerics. Each row is read sequentially, two blocks per
+// vpdpbusd as in the block-lane body, and the 8 partial sums of each block are
+// reduced in integers (exact) to one sum per block, 16 blocks per vector.
+// Then p = float(isum) * (dw * dx) per block, exactly as the row-lane kernels
+// and the scalar reference compute it, is stored for the 16 rows of a group;
+// a 16x16 transpose per 16 blocks turns those into row lanes, added in block
+// order: acc = acc + p_i. So the result is the scalar reference's, bit for
+// bit, like every other Q4_0/Q8_0 result of this path.
+
+constexpr int kChunk = 16;      // blocks per chunk: one zmm of per-block results
+constexpr int kStreamMax = 4;   // vectors per call this kernel takes
+
+// Activations of the (up to 4) vectors, zero padded to whole chunks; Q4_0's
+// arranged in the order row_chunk's code vectors come in.
+struct StreamActs {
+  Buffer<Line> q_buf;          // nb * chunks * 8 lines (two blocks' values each)
+  Buffer<float> d_buf;         // nb * chunks * 16
+  Buffer<int32_t> bias_buf;    // nb * chunks * 16: -offset * sum
+  Line* q = nullptr;
+  float* d = nullptr;
+  int32_t* bias = nullptr;
+  int64_t chunks = 0;
+  int nb = 0;
+
+  template <QType T>
+  void prepare(const simd::ActView& x) {
+    nb = x.nb;
+    chunks = (x.blocks + kChunk - 1) / kChunk;
+    const int64_t padded = chunks * kChunk;
+    q = q_buf.get(static_cast<size_t>(nb * padded / 2));
+    d = d_buf.get(static_cast<size_t>(nb * padded));
+    bias = bias_buf.get(static_cast<size_t>(nb * padded));
+    for (int b = 0; b < nb; b++) {
+      uint8_t* dst = reinterpret_cast<uint8_t*>(q + b * padded / 2);
+      const int8_t* src = x.q + b * x.blocks * 32;
+      if constexpr (T == QType::Q4_0) {
+        // Chunk c, block m = 4L + j: its values 0-15 at line 2j, 16-31 at
+        // line 2j + 1, 128-bit lane L (see row_chunk).
+        if (x.blocks % kChunk) std::memset(dst + (x.blocks / kChunk) * 512, 0, 512);
+        for (int64_t i = 0; i < x.blocks; i++) {
+          const int64_t c = i / kChunk, m = i % kChunk, j = m % 4, L = m / 4;
+          uint8_t* line = dst + c * 512 + 2 * j * 64 + 16 * L;
+          std::memcpy(line, src + i * 32, 16);
+          std::memcpy(line + 64, src + i * 32 + 16, 16);
+        }
+      } else {
+        std::memcpy(dst, src, static_cast<size_t>(x.blocks * 32));
+        std::memset(dst + x.blocks * 32, 0, static_cast<size_t>((padded - x.blocks) * 32));
+      }
+      for (int64_t i = 0; i < padded; i++) {
+        const bool real = i < x.blocks;
+        d[b * padded + i] = real ? x.d[b * x.blocks + i] : 0.0f;
+        bias[b * padded + i] = real ? -Traits<T>::kOffset * x.sum[b * x.blocks + i] : 0;
+      }
+    }
+  }
+  const __m512i* pairs(int b, int64_t c) const {
+    return reinterpret_cast<const __m512i*>(q + (b * chunks + c) * (kChunk / 2));
+  }
+  const float* scales(int b, int64_t c) const { return d + (b * chunks + c) * kChunk; }
+  const int32_t* biases(int b, int64_t c) const { return bias + (b * chunks + c) * kChunk; }
+};
+
+// Per-block sums of 8 vectors of 2 blocks (vector j: blocks 2j, 2j+1, their
+// 8 partial sums each in the 128-bit lanes `kLoHi` says): one vector of 16
+// block sums in block order. All integer, so exact.
+template <bool kLoHi>  // Q4_0: lanes [i, i+1, i, i+1]; Q8_0: [i, i, i+1, i+1]
+inline __m512i block_sums(const __m512i (&v)[8]) {
+  __m512i t[4];
+  for (int q = 0; q < 4; q++)
+    t[q] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * q], v[2 * q + 1]), _mm512_unpackhi_epi32(v[2 * q], v[2 * q + 1]));
+  const __m512i u0 = _mm512_add_epi32(_mm512_unpacklo_epi64(t[0], t[1]), _mm512_unpackhi_epi64(t[0], t[1]));
+  const __m512i u1 = _mm512_add_epi32(_mm512_unpacklo_epi64(t[2], t[3]), _mm512_unpackhi_epi64(t[2], t[3]));
+  // u0 lane 4L + j: the sum of 128-bit lane L of v[j] (u1: of v[4 + j]).
+  const __m512i a = _mm512_shuffle_i32x4(u0, u1, kLoHi ? 0x44 : 0x88);
+  const __m512i b = _mm512_shuffle_i32x4(u0, u1, kLoHi ? 0xee : 0xdd);
+  const __m512i s = _mm512_add_epi32(a, b);  // lane 4m + t: block 2t (m 0), 2t+1 (m 1), 8+2t (m 2), 9+2t (m 3)
+  const __m512i order = _mm512_set_epi32(15, 11, 14, 10, 13, 9, 12, 8, 7, 3, 6, 2, 5, 1, 4, 0);
+  return _mm512_permutexvar_epi32(order, s);
+}
+
+// The fp16 scales of 16 consecutive blocks starting at p (288 bytes for
+// Q4_0, 544 for Q8_0), picked out of plain loads with word permutes.
+template <QType T>
+inline __m512 chunk_scales(const uint8_t* p) {
+  if constexpr (T == QType::Q4_0) {
+    // Block j's scale is word 9j: j 0-7 in bytes 0-127, 8-14 in 128-255, 15 at 270.
+    alignas(64) static const uint16_t ia[32] = {0, 9, 18, 27, 36, 45, 54, 63};
+    alignas(64) static const uint16_t ib[32] = {0, 0, 0, 0, 0, 0, 0, 0, 72 - 64, 81 - 64, 90 - 64, 99 - 64, 108 - 64, 117 - 64, 126 - 64};
+    alignas(64) static const uint16_t ic[32] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 135 - 128};
+    const __m512i z0 = _mm512_loadu_si512(p), z1 = _mm512_loadu_si512(p + 64);
+    const __m512i z2 = _mm512_loadu_si512(p + 128), z3 = _mm512_loadu_si512(p + 192);
+    const __m512i z4 = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 256)));
+    __m512i r = _mm512_permutex2var_epi16(z0, _mm512_load_si512(ia), z1);
+    r = _mm512_mask_blend_epi16(0x7f00, r, _mm512_permutex2var_epi16(z2, _mm512_load_si512(ib), z3));
+    r = _mm512_mask_blend_epi16(0x8000, r, _mm512_permutexvar_epi16(_mm512_load_si512(ic), z4));
+    return _mm512_cvtph_ps(_mm512_castsi512_si256(r));
+  } else {
+    // Block j's scale is word 17j: two blocks per 64 bytes.
+    alignas(64) static const uint16_t idx[4][32] = {
+        {0, 17, 34, 51},
+        {0, 0, 0, 0, 68 - 64, 85 - 64, 102 - 64, 119 - 64},
+        {0, 0, 0, 0, 0, 0, 0, 0, 136 - 128, 153 - 128, 170 - 128, 187 - 128},
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 204 - 192, 221 - 192, 238 - 192, 255 - 192}};
+    __m512i r = _mm512_setzero_si512();
+    for (int h = 0; h < 4; h++) {
+      const __m512i lo = _mm512_loadu_si512(p + 128 * h), hi = _mm512_loadu_si512(p + 128 * h + 64);
+      r = _mm512_mask_blend_epi16(0xfu << (4 * h), r, _mm512_permutex2var_epi16(lo, _mm512_load_si512(idx[h]), hi));
+    }
+    return _mm512_cvtph_ps(_mm512_castsi512_si256(r));
+  }
+}
+
+// Blocks 2j and 2j+1 of a chunk starting at p, as vpdpbusd's unsigned operand.
+template <QType T>
+inline __m512i pair_codes(const uint8_t* p, int j) {
+  if constexpr (T == QType::Q4_0) {
+    const uint8_t* q0 = p + 2 * j * sizeof(BlockQ4_0) + 2;
+    const __m256i t = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q0))),
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(q0 + sizeof(BlockQ4_0))), 1);
+    const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(t), _mm256_srli_epi16(t, 4), 1);
+    return _mm512_and_si512(z, _mm512_set1_epi8(0x0f));  // [lo_i, lo_i+1, hi_i, hi_i+1]
+  } else {
+    const uint8_t* q0 = p + 2 * j * sizeof(BlockQ8_0) + 2;
+    return _mm512_xor_si512(load_2x32(q0, q0 + sizeof(BlockQ8_0)), _mm512_set1_epi8(static_cast<char>(0x80)));
+  }
+}
+
+// One row, one chunk (16 blocks at p): for each vector, the 16 products
+// float(isum) * (dw * dx), stored at out[b].
+template <QType T, int NB>
+inline void row_chunk(const uint8_t* p, const StreamActs& a, int64_t c, __m512* const* out) {
+  // One sequential stream: ask for it well ahead (a chunk is 4.5 or 8.5
+  // lines). 12 KiB measured best at 1 thread (Q4_0 4096x4096 GEMV ~28 GB/s,
+  // against ~27 at 6 KiB and ~20 at 1 KiB).
+  constexpr size_t kAhead = 12 << 10;
+  for (size_t ahead = kAhead; ahead < kAhead + kChunk * Traits<T>::kBlock; ahead += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(p) + ahead, _MM_HINT_T0);
+  __m512i sums[NB];
+  if constexpr (T == QType::Q4_0) {
+    // z[j] = the 16 code bytes of blocks j, 4+j, 8+j, 12+j; low and high
+    // nibbles (weights 0-15, 16-31) go to the same lanes, so each 128-bit
+    // lane holds one block's 4 partial sums.
+    __m512i dots[NB][4];
+    const __m512i m = _mm512_set1_epi8(0x0f);
+    for (int j = 0; j < 4; j++) {
+      const uint8_t* q = p + j * sizeof(BlockQ4_0) + 2;
+      constexpr size_t k4 = 4 * sizeof(BlockQ4_0);
+      const __m512i z = load_4x16(q, q + k4, q + 2 * k4, q + 3 * k4);
+      const __m512i lo = _mm512_and_si512(z, m), hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), m);
+      for (int b = 0; b < NB; b++) {
+        const __m512i* xa = a.pairs(b, c) + 2 * j;
+        dots[b][j] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(xa)), hi,
+                                         _mm512_load_si512(xa + 1));
+      }
+    }
+    for (int b = 0; b < NB; b++) {
+      // u lane 4L + j: the sum of lane L of dots[j] = block 4L + j.
+      const __m512i* d = dots[b];
+      const __m512i t01 = _mm512_add_epi32(_mm512_unpacklo_epi32(d[0], d[1]), _mm512_unpackhi_epi32(d[0], d[1]));
+      const __m512i t23 = _mm512_add_epi32(_mm512_unpacklo_epi32(d[2], d[3]), _mm512_unpackhi_epi32(d[2], d[3]));
+      sums[b] = _mm512_add_epi32(_mm512_unpacklo_epi64(t01, t23), _mm512_unpackhi_epi64(t01, t23));
+    }
+  } else {
+    __m512i dots[NB][8];
+    for (int j = 0; j < 8; j++) {
+      const __m512i w = pair_codes<T>(p, j);
+      for (int b = 0; b < NB; b++)
+        dots[b][j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, _mm512_load_si512(a.pairs(b, c) + j));
+    }
+    for (int b = 0; b < NB; b++) sums[b] = block_sums<false>(dots[b]);
+  }
+  const __m512 dw = chunk_scales<T>(p);
+  for (int b = 0; b < NB; b++) {
+    const __m512i isum = _mm512_add_epi32(sums[b], _mm512_loadu_si512(a.biases(b, c)));
+    const __m512 scale = _mm512_mul_ps(dw, _mm512_loadu_ps(a.scales(b, c)));
+    _mm512_store_ps(reinterpret_cast<float*>(out[b]), _mm512_mul_ps(_mm512_cvtepi32_ps(isum), scale));
+  }
+}
+
+// Within each 128-bit lane the 4x4 transposes, then the 4x4 transpose of
+// lanes: c[j] lane l = r[l] lane j.
+inline void transpose16(__m512i (&r)[16]) {
+  for (int g = 0; g < 4; g++) transpose4(r[4 * g], r[4 * g + 1], r[4 * g + 2], r[4 * g + 3]);
+  // r[4g + k] lane 4L + i: row 4g + i, column 4L + k.
+  __m512i c[16];
+  for (int k = 0; k < 4; k++) {
+    const __m512i u0 = _mm512_shuffle_i32x4(r[k], r[4 + k], 0x44), u1 = _mm512_shuffle_i32x4(r[k], r[4 + k], 0xee);
+    const __m512i u2 = _mm512_shuffle_i32x4(r[8 + k], r[12 + k], 0x44), u3 = _mm512_shuffle_i32x4(r[8 + k], r[12 + k], 0xee);
+    c[k] = _mm512_shuffle_i32x4(u0, u2, 0x88);
+    c[4 + k] = _mm512_shuffle_i32x4(u0, u2, 0xdd);
+    c[8 + k] = _mm512_shuffle_i32x4(u1, u3, 0x88);
+    c[12 + k] = _mm512_shuffle_i32x4(u1, u3, 0xdd);
+  }
+  for (int j = 0; j < 16; j++) r[j] = c[j];
+}
+
+template <QType T, int NB>
+void stream_gemv(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, float* y, int64_t ldy) {
+  constexpr size_t kBlock = Traits<T>::kBlock;
+  thread_local StreamActs acts;
+  acts.prepare<T>(x);
+  const int64_t chunks = acts.chunks, full = x.blocks / kChunk;
+  thread_local Buffer<Line> products;  // [vector][row][chunk], 16 floats each
+  __m512* prod = reinterpret_cast<__m512*>(products.get(static_cast<size_t>(NB * kRows * chunks)));
+  alignas(64) uint8_t last[kChunk * sizeof(BlockQ8_0)];  // a row's partial last chunk, zero padded
+
+  const size_t stride = w.row_stride();
+  const uint8_t* data = static_cast<const uint8_t*>(w.data);
+  const uint8_t* end = data + w.size_bytes();
+  for (int64_t r = r0; r < r1; r += kRows) {
+    const int live = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
+    for (int l = 0; l < live; l++) {
+      const uint8_t* row = data + static_cast<size_t>(r + l) * stride;
+      for (int64_t c = 0; c < chunks; c++) {
+        __m512* out[NB];
+        for (int b = 0; b < NB; b++) out[b] = prod + (b * kRows + l) * chunks + c;
+        const uint8_t* p = row + c * kChunk * kBlock;
+        // A partial last chunk reads on into the next rows (its products past
+        // the row's blocks are never added), unless that would pass the
+        // matrix's end: then it is read from a zero-padded copy.
+        if (c == full && p + sizeof last > end) {
+          std::memset(last, 0, sizeof last);
+          std::memcpy(last, p, static_cast<size_t>(x.blocks - c * kChunk) * kBlock);
+          p = last;
+        }
+        row_chunk<T, NB>(p, acts, c, out);
+      }
+    }
+    for (int b = 0; b < NB; b++) {
+      __m512 acc = _mm512_setzero_ps();
+      for (int64_t c = 0; c < chunks; c++) {
+        __m512i t[16];
+        for (int l = 0; l < kRows; l++)
+          t[l] = l < live ? _mm512_castps_si512(prod[(b * kRows + l) * chunks + c]) : _mm512_setzero_si512();
+        transpose16(t);
+        const int n = static_cast<int>(std::min<int64_t>(kChunk, x.blocks - c * kChunk));
+        for (int j = 0; j < n; j++) acc = _mm512_add_ps(acc, _mm512_castsi512_ps(t[j]));
+      }
+      _mm512_mask_storeu_ps(y + b * ldy + r, static_cast<__mmask16>((1u << live) - 1), acc);
+    }
+  }
+}
