@@ -7,7 +7,7 @@ bash scripts/install-deps.sh --cross
 bash scripts/build.sh
 # Real llama.cpp (prebuilt, from the node-llama-cpp npm packages) for the
 # llamacpp_interop test, where Node >= 20 is there; without it the test skips.
-if command -v npm > /dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' 2> /dev/null; then
+if command -v npm > /dev/null && node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' 2> /dev/null; then
   (cd tools/llamacpp_check && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund > /dev/null) ||
     echo "test.sh: npm ci in tools/llamacpp_check failed; llamacpp_interop will skip"
 fi
