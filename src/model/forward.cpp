@@ -13,6 +13,12 @@ namespace qes {
 
 namespace mops = model_ops;
 
+namespace {
+// One position's key or value into the cache, in the cache's type.
+void store_kv_row(uint16_t* dst, const float* src, int n) { ops::f32_to_f16(dst, src, static_cast<size_t>(n)); }
+void store_kv_row(float* dst, const float* src, int n) { std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(n)); }
+}  // namespace
+
 ForwardPass::ForwardPass(const Model& model, KvCache& cache, int max_rows, int max_logit_rows, double parallel_min_bytes)
     : model_(model),
       cfg_(model.config),
@@ -119,23 +125,18 @@ void ForwardPass::attention(std::span<const StepRow> rows, int layer) {
       const size_t at = static_cast<size_t>(pos) * hd;
       const size_t n_keys = static_cast<size_t>(pos) + 1;
       float* out = &att_[static_cast<size_t>(r) * q_dim + static_cast<size_t>(g) * group * hd];
-      if (f16) {
-        auto* keys = static_cast<uint16_t*>(cache_.keys(layer, slot, g));
-        auto* values = static_cast<uint16_t*>(cache_.values(layer, slot, g));
-        ops::f32_to_f16(keys + at, k, hd);
-        ops::f32_to_f16(values + at, v, hd);
+      // Same steps for both KV types; only the store differs.
+      auto attend = [&](auto* keys, auto* values) {
+        store_kv_row(keys + at, k, hd);
+        store_kv_row(values + at, v, hd);
         ops::attn_scores_heads(scores, ctx, q, group, keys, hd, n_keys, hd, scale);
         for (int j = 0; j < group; j++) ops::softmax(scores + static_cast<size_t>(j) * ctx, n_keys);
         ops::attn_weighted_sum_heads(out, scores, ctx, group, values, hd, n_keys, hd);
-      } else {
-        auto* keys = static_cast<float*>(cache_.keys(layer, slot, g));
-        auto* values = static_cast<float*>(cache_.values(layer, slot, g));
-        std::memcpy(keys + at, k, sizeof(float) * hd);
-        std::memcpy(values + at, v, sizeof(float) * hd);
-        ops::attn_scores_heads(scores, ctx, q, group, keys, hd, n_keys, hd, scale);
-        for (int j = 0; j < group; j++) ops::softmax(scores + static_cast<size_t>(j) * ctx, n_keys);
-        ops::attn_weighted_sum_heads(out, scores, ctx, group, values, hd, n_keys, hd);
-      }
+      };
+      if (f16)
+        attend(static_cast<uint16_t*>(cache_.keys(layer, slot, g)), static_cast<uint16_t*>(cache_.values(layer, slot, g)));
+      else
+        attend(static_cast<float*>(cache_.keys(layer, slot, g)), static_cast<float*>(cache_.values(layer, slot, g)));
     }
   }
 }

@@ -5,11 +5,10 @@ namespace qes {
 KvCache::KvCache(const ModelConfig& config, int slots, int context, KvType type)
     : slots_(slots),
       context_(context),
-      kv_dim_(config.kv_dim()),
       n_kv_heads_(config.n_kv_heads),
       head_dim_(config.head_dim),
       type_(type) {
-  elements_ = static_cast<size_t>(config.n_layers) * slots * context * kv_dim_;
+  elements_ = static_cast<size_t>(config.n_layers) * slots * context * config.kv_dim();
   const size_t bytes_each = elements_ * (type == KvType::F16 ? 2 : 4);
   k_.reset(new uint8_t[bytes_each]);
   v_.reset(new uint8_t[bytes_each]);

@@ -31,7 +31,7 @@ class KvCache {
         ((static_cast<size_t>(layer) * slots_ + slot) * n_kv_heads_ + kv_head) * context_ * head_dim_;
     return base + index * (type_ == KvType::F16 ? 2 : 4);
   }
-  int slots_, context_, kv_dim_, n_kv_heads_, head_dim_;
+  int slots_, context_, n_kv_heads_, head_dim_;
   KvType type_;
   size_t elements_;                 // per cache (keys or values)
   std::unique_ptr<uint8_t[]> k_, v_;  // uninitialised: only positions written are read

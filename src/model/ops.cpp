@@ -38,8 +38,9 @@ void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in) 
   const LinearOutput* outs = outputs.begin();
   const int n_out = static_cast<int>(outputs.size());
   const int64_t block_rows = in.rows() <= 4 ? kStreamBlockRows : kBlockRows;
+  auto blocks_of = [block_rows](const QuantMatrix& w) { return (w.rows + block_rows - 1) / block_rows; };
   int64_t items = 0;
-  for (int i = 0; i < n_out; i++) items += (outs[i].w->rows + block_rows - 1) / block_rows;
+  for (int i = 0; i < n_out; i++) items += blocks_of(*outs[i].w);
   const Isa isa = active_isa();
   const int chunks = in.chunks();
   // Dynamic: a thread the OS preempts (shared machines) does not hold up the
@@ -48,7 +49,7 @@ void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in) 
   for (int64_t item = 0; item < items; item++) {
     int64_t block = item;
     int o = 0;
-    while (block >= (outs[o].w->rows + block_rows - 1) / block_rows) block -= (outs[o++].w->rows + block_rows - 1) / block_rows;
+    while (block >= blocks_of(*outs[o].w)) block -= blocks_of(*outs[o++].w);
     const QuantMatrix& w = *outs[o].w;
     const int64_t r0 = block * block_rows, r1 = std::min(w.rows, r0 + block_rows);
     // All chunks of the input against this block while its weights are in cache.
