@@ -36,6 +36,7 @@ import json
 import os
 import random
 import re
+import shutil
 import sys
 import time
 from fractions import Fraction
@@ -454,6 +455,20 @@ def evaluate_model(model, tok, problems, args, device, stop_ids, pad_id):
 # ---------------------------------------------------------------- main
 
 
+def save_candidate(model, tok, ev, step, args):
+    """Writes one evaluated step as a loadable Hugging Face folder (weights in --save-dtype)."""
+    import copy
+    import torch
+    d = os.path.join(args.candidates_dir, f"step-{step:05d}")
+    snapshot = copy.deepcopy(model).to(getattr(torch, args.save_dtype))
+    snapshot.save_pretrained(d)
+    del snapshot
+    tok.save(os.path.join(d, "tokenizer.json"))
+    shutil.copy(os.path.join(args.out, "tokenizer_check.json"), d)
+    with open(os.path.join(d, "validation.json"), "w", encoding="utf-8") as f:
+        json.dump({"step": step, **{k: v for k, v in ev.items() if k != "samples"}}, f, indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="training problems (paper JSON, .json or .json.gz) from `qes countdown-data`")
@@ -494,6 +509,10 @@ def main():
     ap.add_argument("--time-budget", type=float, default=420.0, help="seconds of training before it stops anyway")
     ap.add_argument("--save-dtype", choices=["float32", "float16", "bfloat16"], default="float16",
                     help="dtype of model.safetensors (float16 keeps a 5M-parameter model under 16 MB)")
+    ap.add_argument("--candidates-dir",
+                    help="also save every evaluated step that passes the format and '= value' filters (and is not above "
+                         "the accuracy band) to DIR/step-NNNNN, in --save-dtype with tokenizer.json, so the step can be "
+                         "chosen by the accuracy of its quantized file (tools/tiny_model/pick_candidate.sh)")
     ap.add_argument("--transcripts-out", help="also write every training transcript (one JSON string per line)")
     args = ap.parse_args()
 
@@ -626,6 +645,8 @@ def main():
                 dist = abs(ev["accuracy"] - args.target_accuracy) + (0 if in_band else 1)
                 if best is None or dist < best[0]:
                     best = (dist, step, {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}, ev)
+                if args.candidates_dir and ev["accuracy"] <= hi:
+                    save_candidate(model, tok, ev, step, args)
             above = above + 1 if ev["accuracy"] > hi else 0
             if above >= args.patience:
                 log(f"accuracy above {100 * hi:.0f}% for {above} evaluations: stopping")
