@@ -31,6 +31,6 @@ python3 $T --data $D/train.json.gz --test $D/countdown.json --out /tmp/tiny \
     --candidates-dir /tmp/candidates "$@" 2>&1 | tee "$OUT/train.log"
 cp /tmp/tiny/train_report.json "$OUT/"
 wait $build || { tail -20 "$OUT/build.log"; exit 1; }
-tools/tiny_model/pick_candidate.sh build/dev/qes /tmp/candidates $D/select.json 0.06 /tmp/pick
+tools/tiny_model/pick_candidate.sh build/dev/qes /tmp/candidates $D/select.json /tmp/pick
 cp /tmp/pick/candidates.txt /tmp/pick/countdown-tiny-q4_0.gguf /tmp/pick/countdown-tiny-q8_0.gguf "$OUT/"
 tar -C /tmp/pick -cf "$OUT/tiny.tar" tiny
