@@ -76,8 +76,9 @@ def table(groups):
     return "\n".join(rows)
 
 
-def svg(groups, path, width=720, height=420):
+def svg(groups, path, width=720, height=420, title=None):
     series = []
+    befores = [r["before"] for runs in groups.values() for _, r in runs if r["before"] is not None]
     for label, runs in groups.items():
         its = sorted(set().union(*[r["evals"].keys() for _, r in runs]))
         pts = [(i, mean([r["evals"][i] for _, r in runs if i in r["evals"]])) for i in its]
@@ -88,7 +89,8 @@ def svg(groups, path, width=720, height=420):
         return
     xmax = max(p[0] for _, pts in series for p in pts) or 1
     ymax = max(p[1] for _, pts in series for p in pts) * 1.1 or 1
-    left, right, top, bottom = 60, 180, 20, 50
+    base = mean(befores) if befores else None
+    left, right, top, bottom = 60, 180, 28, 50
     w, h = width - left - right, height - top - bottom
 
     def xy(i, a):
@@ -100,6 +102,7 @@ def svg(groups, path, width=720, height=420):
            f'<line x1="{left}" y1="{top + h}" x2="{left + w}" y2="{top + h}" stroke="black"/>',
            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + h}" stroke="black"/>',
            f'<text x="{left + w / 2}" y="{height - 12}" text-anchor="middle">iteration</text>',
+           f'<text x="{left + w / 2}" y="{top - 4}" text-anchor="middle">{title or ""}</text>',
            f'<text x="14" y="{top + h / 2}" transform="rotate(-90 14 {top + h / 2})" text-anchor="middle">held-out accuracy % (mean over seeds)</text>']
     for k in range(5):
         a = ymax * k / 4
@@ -110,6 +113,10 @@ def svg(groups, path, width=720, height=420):
         i = xmax * k / 4
         x, _ = xy(i, 0)
         out.append(f'<text x="{x}" y="{top + h + 16}" text-anchor="middle">{i:.0f}</text>')
+    if base is not None:  # the base model: every run's accuracy before training
+        _, y = xy(0, base)
+        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + w}" y2="{y:.1f}" stroke="#555" stroke-dasharray="6,4"/>')
+        out.append(f'<text x="{left + w + 10}" y="{top + 16 * (len(series) + 1)}" fill="#555">base model</text>')
     for n, (label, pts) in enumerate(series):
         c = colors[n % len(colors)]
         path_d = " ".join(("M" if j == 0 else "L") + f"{xy(i, a)[0]:.1f},{xy(i, a)[1]:.1f}" for j, (i, a) in enumerate(pts))
@@ -127,6 +134,7 @@ def main():
     ap.add_argument("root", help="folder of runs (one sub-folder per run)")
     ap.add_argument("--svg", help="write the accuracy curves of every row here")
     ap.add_argument("--labels", help="comma-separated rows to keep, in this order")
+    ap.add_argument("--title", help="the chart's title")
     args = ap.parse_args()
     if not os.path.isdir(args.root):
         sys.exit(f"summarize: {args.root}: not a folder")
@@ -136,7 +144,7 @@ def main():
         groups = OrderedDict((k, groups[k]) for k in keep if k in groups)
     print(table(groups))
     if args.svg:
-        svg(groups, args.svg)
+        svg(groups, args.svg, title=args.title)
 
 
 if __name__ == "__main__":
