@@ -2,7 +2,7 @@
 // -mavx2 -mfma -mf16c (simd/CMakeLists.txt); the shared bodies are included
 // inside namespace qes::simd::avx2 so nothing collides with other paths.
 // A ymm holds one 32-weight block; its 8 int32 lanes after a dot all belong
-// to that block, so scales are plain broadcasts.
+// to that block.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -29,10 +29,7 @@ inline VF zero_f() { return _mm256_setzero_ps(); }
 inline VI sub_i(VI a, VI b) { return _mm256_sub_epi32(a, b); }
 template <int N>
 inline VI shl_i(VI v) { return _mm256_slli_epi32(v, N); }
-inline VF to_float(VI v) { return _mm256_cvtepi32_ps(v); }
 inline VF fmadd(VF a, VF b, VF c) { return _mm256_fmadd_ps(a, b, c); }
-inline VF mul(VF a, VF b) { return _mm256_mul_ps(a, b); }
-inline VF add_f(VF a, VF b) { return _mm256_add_ps(a, b); }
 inline float hsum(VF v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -43,10 +40,7 @@ inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
 inline VI load_act(const int8_t* p, int) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 inline VI load_codes(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-inline VF expand_scales(const float* s, int) { return _mm256_broadcast_ss(s); }
 inline void store_codes(uint8_t* p, VI v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
-inline VF load_f(const float* p) { return _mm256_loadu_ps(p); }
-inline void store_f(float* p, VF v) { _mm256_storeu_ps(p, v); }
 inline VI expand_sums(const int32_t* s, int) { return _mm256_zextsi128_si256(_mm_cvtsi32_si128(s[0])); }
 
 // int32 lanes += sums of 4 adjacent u8*s8 products (w <= 128: no saturation).
@@ -54,6 +48,8 @@ inline VI dot(VI acc, VI w, VI x) {
   return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(w, x), _mm256_set1_epi16(1)));
 }
 inline VI dot_signed(VI acc, VI w, VI x) { return dot(acc, _mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w)); }
+// The 8 lanes of block k (one block per ymm: k is 0).
+inline __m256i block_lanes(VI v, int) { return v; }
 
 // Direct decoding of one GGUF block (n is always 1 here).
 inline VI load_nibble_blocks(const uint8_t* q0, const uint8_t*, int) {
@@ -65,20 +61,7 @@ inline VI load_byte_blocks(const uint8_t* q0, const uint8_t*, int) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q0));
 }
 inline VI flip_sign_bits(VI w) { return _mm256_xor_si256(w, _mm256_set1_epi8(static_cast<char>(0x80))); }
-inline VF expand_halves(const uint8_t* d0, const uint8_t*, int) {
-  uint16_t h;
-  std::memcpy(&h, d0, 2);
-  return _mm256_set1_ps(_cvtsh_ss(h));
-}
 
-inline float dot_f32(const float* a, const float* b, int64_t n) {
-  __m256 acc = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
-  float s = hsum(acc);
-  for (; i < n; i++) s += a[i] * b[i];
-  return s;
-}
 
 // Float-weight body helpers; tails load through a zeroed copy.
 constexpr int kFL = 8;

@@ -1,7 +1,7 @@
 // AVX-512 (F/BW/VL) vector helpers for the x86 bodies, included inside the
 // avx512 or avx512vnni namespace. QES_X86_VNNI selects vpdpbusd for dot().
 // A zmm holds two 32-weight blocks; after a dot its 16 int32 lanes are
-// [block i x8, block i+1 x8], so per-block scales are expanded the same way.
+// [block i x8, block i+1 x8].
 
 constexpr int kBPV = 2;
 constexpr int kRT = 4;  // 4x4 tile: 16 accumulators + 4 codes + 4 scales < 32 zmm
@@ -15,10 +15,7 @@ inline VF zero_f() { return _mm512_setzero_ps(); }
 inline VI sub_i(VI a, VI b) { return _mm512_sub_epi32(a, b); }
 template <int N>
 inline VI shl_i(VI v) { return _mm512_slli_epi32(v, N); }
-inline VF to_float(VI v) { return _mm512_cvtepi32_ps(v); }
 inline VF fmadd(VF a, VF b, VF c) { return _mm512_fmadd_ps(a, b, c); }
-inline VF mul(VF a, VF b) { return _mm512_mul_ps(a, b); }
-inline VF add_f(VF a, VF b) { return _mm512_add_ps(a, b); }
 inline float hsum(VF v) { return _mm512_reduce_add_ps(v); }
 inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
@@ -28,18 +25,10 @@ inline VI load_act(const int8_t* p, int n) {
 }
 inline VI load_codes(const uint8_t* p) { return _mm512_loadu_si512(p); }
 inline void store_codes(uint8_t* p, VI v) { _mm512_storeu_si512(p, v); }
-inline VF load_f(const float* p) { return _mm512_loadu_ps(p); }
-inline void store_f(float* p, VF v) { _mm512_storeu_ps(p, v); }
 
-// [s0 x8, s1 x8] from two consecutive floats (s1 = 0 when n == 1). The
-// permutes read only lanes 0-1, so the 128->512 casts may leave the upper
-// lanes undefined (a zero-extension costs one more instruction per use).
-inline VF expand_scales(const float* s, int n) {
-  const __m128 v = n == 2 ? _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s))) : _mm_load_ss(s);
-  const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-  return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(v));
-}
 // [s0, 0 x7, s1, 0 x7]: one lane per block carries the block's offset term.
+// The permute reads only lanes 0-1, so the 128->512 cast may leave the upper
+// lanes undefined (a zero-extension costs one more instruction per use).
 inline VI expand_sums(const int32_t* s, int n) {
   const __m128i v = n == 2 ? _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s)) : _mm_cvtsi32_si128(s[0]);
   const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -61,16 +50,9 @@ inline VI dot_signed(VI acc, VI w, VI x) {
   return dot(acc, _mm512_abs_epi8(w), _mm512_mask_sub_epi8(x, neg, _mm512_setzero_si512(), x));
 }
 
-inline float dot_f32(const float* a, const float* b, int64_t n) {
-  __m512 acc = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc);
-  if (i < n) {
-    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
-    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc);
-  }
-  return _mm512_reduce_add_ps(acc);
-}
+// The 8 lanes of block k (0: the low 256 bits, 1: the high).
+inline __m256i block_lanes(VI v, int k) { return k == 0 ? _mm512_castsi512_si256(v) : _mm512_extracti64x4_epi64(v, 1); }
+
 
 // Direct decoding of GGUF blocks (b1 is only read when n == 2).
 // Two Q4 blocks' nibbles -> [lo0 hi0 lo1 hi1] (32 codes per block, in order).
@@ -88,15 +70,6 @@ inline VI load_byte_blocks(const uint8_t* q0, const uint8_t* q1, int n) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
 }
 inline VI flip_sign_bits(VI w) { return _mm512_xor_si512(w, _mm512_set1_epi8(static_cast<char>(0x80))); }
-// [d0 x8, d1 x8] from the fp16 scales at the start of two blocks.
-inline VF expand_halves(const uint8_t* d0, const uint8_t* d1, int n) {
-  uint16_t h0, h1 = 0;
-  std::memcpy(&h0, d0, 2);
-  if (n == 2) std::memcpy(&h1, d1, 2);
-  const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128(h0 | (static_cast<uint32_t>(h1) << 16)));
-  const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-  return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(f));
-}
 
 // Float-weight body helpers.
 constexpr int kFL = 16;

@@ -7,33 +7,32 @@
 //   kRT, kBT    register tile: rows x batch vectors
 //   kVnni       whether dot() is vpdpbusd (u8 weights up to 255 never saturate)
 //   VI, VF      integer / float vector types
-//   load_act(p, n), load_codes(p), expand_scales(p, n), expand_sums(p, n),
-//   dot(acc, w_u8, x_s8), dot_signed(acc, w_s8, x_s8), to_float, fmadd, mul, add_f,
-//   hsum, zero_i, zero_f, sub_i, shl_i<n>, dot_f32, half_to_float, expand_halves,
-//   load_nibble_blocks, load_byte_blocks, flip_sign_bits, store_codes, store_f, load_f
+//   load_act(p, n), load_codes(p), expand_sums(p, n), dot(acc, w_u8, x_s8),
+//   dot_signed(acc, w_s8, x_s8), block_lanes(v, k) (block k's 8 int32 lanes of v),
+//   zero_i, sub_i, shl_i<n>, half_to_float, load_nibble_blocks, load_byte_blocks,
+//   flip_sign_bits, store_codes
 //
 // How a block is computed without touching each weight's offset:
 //   sum_j (c_j - off) * x_j = dot(c, x) - off * sum(x)
 // The integer term -off*sum(x) enters as the initial value of the integer
-// accumulator (free with vpdpbusd), so Q4_0 (off 8) and Q8_0 on VNNI (codes
-// stored +128 as unsigned, off 128) need nothing per weight. Q4_1's min and
-// I4's zero point differ per weight block and are float: they are collected
-// per row as cw[i] (m, or -zero*scale) and added at the end as one float dot
-// product with the activations' d*sum.
+// accumulator (the GEMM tile) or is subtracted from 8 block totals at once
+// (the GEMV row), so Q4_0 (off 8) and Q8_0 on VNNI (codes stored +128 as
+// unsigned, off 128) need nothing per weight. Q4_1's min and I4's zero point
+// are float: collected per row as cw[i] (m, or -zero*scale), each block adds
+// cw[i] * (d*sum) of the activations to its term.
 //
 // Weights are read in place from the GGUF layout, and each weight block is
 // decoded once per matmul whatever the batch:
 //  - more than kBT vectors: unpack_rows decodes a tile of kRT rows into a
-//    small per-thread buffer (codes as bytes, scales expanded to lanes) and
+//    small per-thread buffer (codes as bytes, block scales as floats) and
 //    every batch tile reads it back (ScratchSource);
 //  - up to kBT vectors (GEMV): Q4_0 and Q8_0 blocks are decoded straight into
-//    registers (DirectSource); Q4_1 and I4 go through the buffer one row at a
-//    time. One row at a time keeps the weight reads a single sequential
-//    stream, which measured about twice the GB/s of 4 interleaved rows here.
+//    registers (gemv_row); Q4_1 and I4 go through the buffer one row at a
+//    time.
 
 struct RowScratch {
   std::vector<uint8_t> codes;  // kRT rows of kpad unpacked codes
-  std::vector<float> dwl;      // kRT rows of block scales expanded to the dot's lanes (8 per block)
+  std::vector<float> dw;       // kRT rows of bpad block scales
   std::vector<float> cw;       // kRT rows of blocks float corrections
   int64_t blocks = 0, bpad = 0, kpad = 0;
 
@@ -43,7 +42,7 @@ struct RowScratch {
     bpad = (nblocks + kBPV - 1) / kBPV * kBPV;
     kpad = bpad * 32;
     codes.assign(static_cast<size_t>(kRT * kpad), 0);
-    dwl.assign(static_cast<size_t>(kRT * bpad * 8), 0.0f);
+    dw.assign(static_cast<size_t>(kRT * bpad), 0.0f);
     cw.assign(static_cast<size_t>(kRT * nblocks), 0.0f);
   }
 };
@@ -55,33 +54,6 @@ inline float load_half(const uint8_t* p) {
 }
 
 inline constexpr int kPrefetchAhead = 1024;
-
-// Decodes GGUF blocks straight into registers.
-template <QType T>
-struct DirectSource {
-  static_assert(T == QType::Q4_0 || T == QType::Q8_0, "types with a float correction use the scratch");
-  static constexpr bool kScalesInMemory = false;
-  static constexpr size_t kStride = T == QType::Q4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
-  const uint8_t* row[kRT];
-  VI codes(int r, int64_t i, int n) const {
-    const uint8_t* b0 = row[r] + i * kStride;
-    const uint8_t* b1 = b0 + kStride;  // only read when n == 2
-    // Rows are streamed once from DRAM: ask for them a little ahead so the
-    // loads do not wait on memory.
-    _mm_prefetch(reinterpret_cast<const char*>(b0) + kPrefetchAhead, _MM_HINT_T0);
-    if constexpr (T == QType::Q4_0) {
-      return load_nibble_blocks(b0 + 2, b1 + 2, n);
-    } else {
-      const VI w = load_byte_blocks(b0 + 2, b1 + 2, n);
-      if constexpr (kVnni) return flip_sign_bits(w);  // signed -> unsigned + 128
-      return w;
-    }
-  }
-  VF scales(int r, int64_t i, int n) const {
-    const uint8_t* b0 = row[r] + i * kStride;
-    return expand_halves(b0, b0 + kStride, n);
-  }
-};
 
 // Where block i of a row keeps its codes and fp16 scale, and its float
 // correction cw (Q4_1: the min m; I4: -zero * scale; others: none).
@@ -110,7 +82,7 @@ struct BlockLayout {
 };
 
 // Rows [r, r+rt) decoded into the scratch, a whole vector of blocks per step:
-// codes as bytes, scales expanded to lanes, float corrections.
+// codes as bytes, block scales as floats, float corrections.
 template <QType T>
 void unpack_rows(const QuantMatrix& w, int64_t r, int rt, RowScratch& s) {
   for (int rr = 0; rr < rt; rr++) {
@@ -120,7 +92,7 @@ void unpack_rows(const QuantMatrix& w, int64_t r, int rt, RowScratch& s) {
       L.group_bytes = block_bytes(w.type);
     }
     uint8_t* codes = s.codes.data() + rr * s.kpad;
-    float* dwl = s.dwl.data() + rr * s.bpad * 8;
+    float* dw = s.dw.data() + rr * s.bpad;
     for (int64_t i = 0; i < s.blocks; i += kBPV) {
       const int n = static_cast<int>(std::min<int64_t>(kBPV, s.blocks - i));
       const int64_t i1 = std::min(i + 1, s.blocks - 1);  // block i+1, read only when n == 2
@@ -133,7 +105,7 @@ void unpack_rows(const QuantMatrix& w, int64_t r, int rt, RowScratch& s) {
         c = load_nibble_blocks(L.qs(i), L.qs(i1), n);
       }
       store_codes(codes + i * 32, c);
-      store_f(dwl + i * 8, expand_halves(L.scale(i), L.scale(i1), n));
+      for (int k = 0; k < n; k++) dw[i + k] = load_half(L.scale(i + k));
     }
     if constexpr (T == QType::Q4_1 || T == QType::I4) {
       float* cw = s.cw.data() + rr * s.blocks;
@@ -142,14 +114,12 @@ void unpack_rows(const QuantMatrix& w, int64_t r, int rt, RowScratch& s) {
   }
 }
 
-// Reads a row tile back from the scratch. Scales are re-loaded where used
-// (a memory operand) rather than held in registers: the 4x4 tile needs the
-// registers for its accumulators (holding them spilled).
+// Reads a row tile back from the scratch.
 struct ScratchSource {
-  static constexpr bool kScalesInMemory = true;
   const RowScratch& s;
   VI codes(int r, int64_t i, int) const { return load_codes(s.codes.data() + r * s.kpad + i * 32); }
-  VF scales(int r, int64_t i, int) const { return load_f(s.dwl.data() + (r * s.bpad + i) * 8); }
+  float scale(int r, int64_t i) const { return s.dw[r * s.bpad + i]; }
+  float cw(int r, int64_t i) const { return s.cw[r * s.blocks + i]; }
 };
 
 // -v * k for the offsets 8 and 128: a shift and a subtraction (vpmulld is
@@ -160,58 +130,163 @@ inline VI neg_times_pow2(VI v) {
   return sub_i(zero_i(), shl_i<K == 8 ? 3 : 7>(v));
 }
 
-// The register tile: RT rows x BT vectors, accumulated over all blocks.
-// The float accumulation order must be the same for every tile shape: the
-// model requires logits that do not depend on how many sequences share a
-// step (GEMV and GEMM tiles must agree bit for bit). So one accumulator chain
-// per output for every shape; kChains > 1 only for all shapes at once.
-template <int RT, int BT, bool kSignedW, int32_t kOffset, class Src>
+// Lane j of the result: the sum of v[j]'s 8 lanes (exact integer sums).
+inline __m256i sum8(const __m256i* v) {
+  const __m256i h01 = _mm256_hadd_epi32(v[0], v[1]), h23 = _mm256_hadd_epi32(v[2], v[3]);
+  const __m256i h45 = _mm256_hadd_epi32(v[4], v[5]), h67 = _mm256_hadd_epi32(v[6], v[7]);
+  const __m256i lo = _mm256_hadd_epi32(h01, h23), hi = _mm256_hadd_epi32(h45, h67);  // per 128-bit half
+  return _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31));
+}
+
+// k * v for the code offsets 8 and 128, 8 int32 lanes.
+template <int32_t K>
+inline __m256i offset_times(__m256i v) {
+  static_assert(K == 8 || K == 128, "offsets are 8 (Q4_0) or 128 (Q8_0 on VNNI)");
+  return _mm256_slli_epi32(v, K == 8 ? 3 : 7);
+}
+
+// The register tile: RT rows x BT vectors, accumulated over all blocks in
+// the scalar reference's order (kernels_scalar.cpp), so every output equals
+// the reference bit for bit: for each block, in order,
+//   acc = acc + (float(isum) * (dw * dx) [+ cw * dsum])      (no FMA)
+// where isum is the block's exact integer dot product. That makes the logits
+// the same on every x86 path (AVX2 laptops, AVX-512 servers, the VNNI row-lane
+// kernels) and for every tile shape, batch size and thread count, so QES
+// rewards do not depend on the machine. The dot leaves 8 partial sums per
+// block in its lanes; sum8 folds 8 outputs' partial sums into one vector of 8
+// exact totals (a few horizontal adds per 8 outputs), and one float vector
+// then scales and accumulates 8 outputs at once.
+// kCw: Q4_1 / I4, whose float correction cw * dsum joins each block's term
+// (for Q4_1 that is the reference's min * dsum; I4's integer zero point is a
+// float correction here, so I4 stays within rounding of the reference).
+template <int RT, int BT, bool kSignedW, int32_t kOffset, bool kCw, class Src>
 void tile(const Src& src, const simd::ActView& x, int b0, float (*out)[kBT]) {
-  constexpr int kChains = 1;
-  VF acc[kChains][RT][BT];
-  for (int c = 0; c < kChains; c++)
-    for (int r = 0; r < RT; r++)
-      for (int b = 0; b < BT; b++) acc[c][r][b] = zero_f();
-  auto step = [&](int64_t i, int n, int c) __attribute__((always_inline)) {
+  constexpr int kOut = RT * BT;            // output o is row o / BT, vector o % BT
+  constexpr int kGroups = (kOut + 7) / 8;  // 8 outputs per float accumulator
+  __m256 acc[kGroups];
+  for (int g = 0; g < kGroups; g++) acc[g] = _mm256_setzero_ps();
+  auto step = [&](int64_t i, int n) __attribute__((always_inline)) {
     VI wv[RT];
-    VF dwv[RT];
-    for (int r = 0; r < RT; r++) {
-      wv[r] = src.codes(r, i, n);
-      if constexpr (!Src::kScalesInMemory) dwv[r] = src.scales(r, i, n);
-    }
+    for (int r = 0; r < RT; r++) wv[r] = src.codes(r, i, n);
+    VI d[kGroups * 8];
+    for (int o = kOut; o < kGroups * 8; o++) d[o] = zero_i();
     for (int b = 0; b < BT; b++) {
       const int64_t xb = (b0 + b) * x.blocks + i;
       const VI xq = load_act(x.q + xb * 32, n);
-      const VF dx = expand_scales(x.d + xb, n);
       VI bias = zero_i();
       if constexpr (kOffset != 0) bias = neg_times_pow2<kOffset>(expand_sums(x.sum + xb, n));
-      for (int r = 0; r < RT; r++) {
-        const VI d = kSignedW ? dot_signed(bias, wv[r], xq) : dot(bias, wv[r], xq);
-        const VF dw = Src::kScalesInMemory ? src.scales(r, i, n) : dwv[r];
-        acc[c][r][b] = fmadd(to_float(d), mul(dw, dx), acc[c][r][b]);
+      for (int r = 0; r < RT; r++) d[r * BT + b] = kSignedW ? dot_signed(bias, wv[r], xq) : dot(bias, wv[r], xq);
+    }
+    for (int k = 0; k < n; k++) {  // the step's blocks, in order
+      alignas(32) float scale[kGroups * 8] = {};
+      alignas(32) float corr[kGroups * 8] = {};
+      for (int o = 0; o < kOut; o++) {
+        const int64_t xb = (b0 + o % BT) * x.blocks + i + k;
+        scale[o] = src.scale(o / BT, i + k) * x.d[xb];
+        if constexpr (kCw) corr[o] = src.cw(o / BT, i + k) * x.dsum[xb];
+      }
+      for (int g = 0; g < kGroups; g++) {
+        __m256i lanes[8];
+        for (int l = 0; l < 8; l++) lanes[l] = block_lanes(d[g * 8 + l], k);
+        __m256 term = _mm256_mul_ps(_mm256_cvtepi32_ps(sum8(lanes)), _mm256_load_ps(scale + g * 8));
+        if constexpr (kCw) term = _mm256_add_ps(term, _mm256_load_ps(corr + g * 8));
+        acc[g] = _mm256_add_ps(acc[g], term);
       }
     }
   };
   int64_t i = 0;
-  for (; i + kBPV * kChains <= x.blocks; i += kBPV * kChains)
-    for (int c = 0; c < kChains; c++) step(i + c * kBPV, kBPV, c);
-  for (; i + kBPV <= x.blocks; i += kBPV) step(i, kBPV, 0);
-  if (i < x.blocks) step(i, static_cast<int>(x.blocks - i), 0);
-  for (int r = 0; r < RT; r++) {
-    for (int b = 0; b < BT; b++) {
-      VF total = acc[0][r][b];
-      for (int c = 1; c < kChains; c++) total = add_f(total, acc[c][r][b]);
-      out[r][b] = hsum(total);
-    }
-  }
+  for (; i + kBPV <= x.blocks; i += kBPV) step(i, kBPV);
+  if (i < x.blocks) step(i, static_cast<int>(x.blocks - i));
+  alignas(32) float total[kGroups * 8];
+  for (int g = 0; g < kGroups; g++) _mm256_store_ps(total + g * 8, acc[g]);
+  for (int o = 0; o < kOut; o++) out[o / BT][o % BT] = total[o];
 }
 
 template <class Src>
 using TileFn = void (*)(const Src&, const simd::ActView&, int, float (*)[kBT]);
 
-template <class Src, bool kSignedW, int32_t kOffset, int... I>
+template <class Src, bool kSignedW, int32_t kOffset, bool kCw, int... I>
 constexpr std::array<TileFn<Src>, sizeof...(I)> make_tiles(std::integer_sequence<int, I...>) {
-  return {&tile<I / kBT + 1, I % kBT + 1, kSignedW, kOffset, Src>...};
+  return {&tile<I / kBT + 1, I % kBT + 1, kSignedW, kOffset, kCw, Src>...};
+}
+
+// GEMV (up to kBT vectors): one row at a time, its Q4_0 / Q8_0 blocks decoded
+// straight into registers, 8 blocks per round. One sequential stream through
+// the weights measured about twice the GB/s of 4 interleaved row streams on
+// Zen 5 (prefetchers). A round folds the 8 blocks' partial sums into one
+// vector of 8 exact block totals (sum8), removes the code offset from all 8 at
+// once (-off * sum(x)), scales them in one vector multiply, then adds the 8
+// products to the output one by one in block order: the scalar reference's sum.
+// Q4_1 adds its block minimum: each product is float(isum) * (d * dx) + m * dsum.
+template <QType T, int BT, bool kSignedW, int32_t kOffset>
+void gemv_row(const uint8_t* row, const simd::ActView& x, float* out /* BT values, stride ldy */, int64_t ldy) {
+  static_assert(T == QType::Q4_0 || T == QType::Q4_1 || T == QType::Q8_0, "I4 uses the scratch");
+  constexpr size_t kStride = T == QType::Q4_0 ? sizeof(BlockQ4_0) : T == QType::Q4_1 ? sizeof(BlockQ4_1) : sizeof(BlockQ8_0);
+  constexpr size_t kCodesAt = T == QType::Q4_1 ? 4 : 2;  // after the fp16 scale (and Q4_1's fp16 min)
+  constexpr int kSteps = 8 / kBPV;  // vectors of blocks per round
+  float acc[BT] = {};
+  // n valid blocks (1..8) from block i; a short round zero-fills the rest.
+  auto round = [&](int64_t i, int n) __attribute__((always_inline)) {
+    const uint8_t* blk = row + i * kStride;
+    _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetchAhead, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetchAhead + 64, _MM_HINT_T0);
+    alignas(16) uint16_t half[8] = {}, min_half[8] = {};
+    for (int k = 0; k < n; k++) std::memcpy(&half[k], blk + k * kStride, 2);
+    if constexpr (T == QType::Q4_1)
+      for (int k = 0; k < n; k++) std::memcpy(&min_half[k], blk + k * kStride + 2, 2);
+    const __m256 dw = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(half)));
+    const __m256 mw = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(min_half)));
+    VI wv[kSteps];
+    for (int st = 0; st < kSteps; st++) {
+      const int m = std::min(kBPV, n - st * kBPV);  // blocks of this vector
+      if (m <= 0) {
+        wv[st] = zero_i();
+        continue;
+      }
+      const uint8_t* b0 = blk + st * kBPV * kStride;
+      if constexpr (T != QType::Q8_0) {
+        wv[st] = load_nibble_blocks(b0 + kCodesAt, b0 + kStride + kCodesAt, m);
+      } else {
+        wv[st] = load_byte_blocks(b0 + 2, b0 + kStride + 2, m);
+        if constexpr (kVnni) wv[st] = flip_sign_bits(wv[st]);  // signed -> unsigned + 128
+      }
+    }
+    for (int b = 0; b < BT; b++) {
+      const int64_t xb = b * x.blocks + i;
+      __m256i lanes[8];
+      for (int st = 0; st < kSteps; st++) {
+        const int m = std::min(kBPV, n - st * kBPV);
+        const VI xq = m > 0 ? load_act(x.q + (xb + st * kBPV) * 32, m) : zero_i();
+        const VI d = kSignedW ? dot_signed(zero_i(), wv[st], xq) : dot(zero_i(), wv[st], xq);
+        for (int h = 0; h < kBPV; h++) lanes[st * kBPV + h] = block_lanes(d, h);
+      }
+      __m256i total = sum8(lanes);
+      __m256 dx, dsum;
+      if (n == 8) {
+        dx = _mm256_loadu_ps(x.d + xb);
+        dsum = _mm256_loadu_ps(x.dsum + xb);
+        if constexpr (kOffset != 0) total = _mm256_sub_epi32(total, offset_times<kOffset>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.sum + xb))));
+      } else {  // do not read past the last vector's scales
+        alignas(32) float d8[8] = {}, ds8[8] = {};
+        alignas(32) int32_t s8[8] = {};
+        std::memcpy(d8, x.d + xb, n * sizeof(float));
+        std::memcpy(ds8, x.dsum + xb, n * sizeof(float));
+        std::memcpy(s8, x.sum + xb, n * sizeof(int32_t));
+        dx = _mm256_load_ps(d8);
+        dsum = _mm256_load_ps(ds8);
+        if constexpr (kOffset != 0) total = _mm256_sub_epi32(total, offset_times<kOffset>(_mm256_load_si256(reinterpret_cast<const __m256i*>(s8))));
+      }
+      __m256 prod = _mm256_mul_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(dw, dx));
+      if constexpr (T == QType::Q4_1) prod = _mm256_add_ps(prod, _mm256_mul_ps(mw, dsum));
+      alignas(32) float p[8];
+      _mm256_store_ps(p, prod);
+      for (int k = 0; k < n; k++) acc[b] += p[k];
+    }
+  };
+  int64_t i = 0;
+  for (; i + 8 <= x.blocks; i += 8) round(i, 8);
+  if (i < x.blocks) round(i, static_cast<int>(x.blocks - i));
+  for (int b = 0; b < BT; b++) out[b * ldy] = acc[b];
 }
 
 template <QType T>
@@ -224,25 +299,17 @@ void gemm_quant(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActVie
   constexpr bool kHasCw = T == QType::Q4_1 || T == QType::I4;
   constexpr int kTiles = kRT * kBT;
 
-  if constexpr (!kHasCw) {
+  if constexpr (T != QType::I4) {
     if (x.nb <= kBT) {
-      // One batch tile: decode each block once, in registers, one row at a
-      // time. A single sequential stream through the weights measured about
-      // twice the GB/s of 4 interleaved row streams on Zen 5 (prefetchers).
-      static constexpr auto tiles =
-          make_tiles<DirectSource<T>, kSignedW, kOffset>(std::make_integer_sequence<int, kTiles>{});
-      for (int64_t r = r0; r < r1; r++) {
-        DirectSource<T> src{};
-        src.row[0] = w.row_ptr(r);
-        float out[kRT][kBT];
-        tiles[x.nb - 1](src, x, 0, out);
-        for (int bb = 0; bb < x.nb; bb++) y[bb * ldy + r] = out[0][bb];
-      }
+      static constexpr auto rows = []<int... B>(std::integer_sequence<int, B...>) {
+        return std::array{&gemv_row<T, B + 1, kSignedW, kOffset>...};
+      }(std::make_integer_sequence<int, kBT>{});
+      for (int64_t r = r0; r < r1; r++) rows[x.nb - 1](w.row_ptr(r), x, y + r, ldy);
       return;
     }
   }
 
-  static constexpr auto tiles = make_tiles<ScratchSource, kSignedW, kOffset>(std::make_integer_sequence<int, kTiles>{});
+  static constexpr auto tiles = make_tiles<ScratchSource, kSignedW, kOffset, kHasCw>(std::make_integer_sequence<int, kTiles>{});
   thread_local RowScratch scratch;
   RowScratch& s = scratch;
   s.prepare(x.blocks);
@@ -259,9 +326,7 @@ void gemm_quant(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActVie
       tiles[(rt - 1) * kBT + (bt - 1)](src, x, b0, out);
       for (int rr = 0; rr < rt; rr++) {
         for (int bb = 0; bb < bt; bb++) {
-          float v = out[rr][bb];
-          if constexpr (kHasCw) v += dot_f32(s.cw.data() + rr * s.blocks, x.dsum + (b0 + bb) * x.blocks, s.blocks);
-          y[(b0 + bb) * ldy + r + rr] = v;
+          y[(b0 + bb) * ldy + r + rr] = out[rr][bb];
         }
       }
     }

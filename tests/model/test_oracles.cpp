@@ -1,6 +1,7 @@
 // Third-party oracles (DESIGN.md §7): stories260K's golden continuation, in the
 // llama2.c checkpoint and in llama.cpp's GGUF conversion; ollama's tiny random GGUF.
 #include "qes/generate_text.hpp"
+#include "qes/matmul.hpp"
 #include "qes/quantize_model.hpp"
 
 #include <gtest/gtest.h>
@@ -111,6 +112,27 @@ TEST(Oracles, Stories260KQ4_0IsReported) {
   const size_t same = quantized_agreement(DType::Q4_0, &text);
   std::printf("q4_0: the first %zu characters agree with the golden text:\n%s\n", same, text.substr(0, 300).c_str());
   EXPECT_GE(same, 16u) << "q4_0 should at least start the story";
+}
+
+// The Q8_0 oracle on every x86 path this CPU runs, not only the best one: the
+// quantized kernels sum in the scalar reference's order on all of them (the
+// float ops still sum in each path's own order, so late text may differ).
+TEST(Oracles, Stories260KQ8_0KeepsTheGoldenStartOnEveryX86Path) {
+  REQUIRE_DATA("stories260K.bin");
+  std::vector<Isa> paths;
+  for (Isa isa : runnable_isas())
+    if (isa == Isa::Avx2 || isa == Isa::Avx512 || isa == Isa::Avx512Vnni) paths.push_back(isa);
+  if (paths.empty()) GTEST_SKIP() << "no x86 SIMD path runs here";
+  const Isa before = active_isa();
+  for (Isa isa : paths) {
+    force_isa(isa);
+    std::string text;
+    const size_t q8 = quantized_agreement(DType::Q8_0, &text);
+    const size_t q4 = quantized_agreement(DType::Q4_0, &text);
+    std::printf("%s: q8_0 agrees for %zu characters, q4_0 for %zu\n", isa_name(isa).data(), q8, q4);
+    EXPECT_GE(q8, 200u) << isa_name(isa);
+  }
+  force_isa(before);
 }
 
 TEST(Oracles, TinyRandomLlamaGgufLoadsAndGenerates) {
