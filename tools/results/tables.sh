@@ -14,7 +14,7 @@ for table in "$root"/*/; do
   name=$(basename "$table")
   echo "## $name"
   case $name in
-    table1-*) python3 "$summarize" "$table" --labels "none-${name#table1-},full-${name#table1-},replay-${name#table1-}" \
+    table1-*) python3 "$summarize" "$table" --labels "none-${name#table1-},none-a14-${name#table1-},full-${name#table1-},replay-${name#table1-}" \
                 --svg "$root/curves-$name.svg" --title "Countdown, embedded model ${name#table1-}: none / full / replay" ;;
     table2-*) python3 "$summarize" "$table" --svg "$root/curves-$name.svg" \
                 --title "Countdown, ${name#table2-}: replay window K and gamma" ;;
