@@ -26,9 +26,9 @@
 //  - more than kBT vectors: unpack_rows decodes a tile of kRT rows into a
 //    small per-thread buffer (codes as bytes, block scales as floats) and
 //    every batch tile reads it back (ScratchSource);
-//  - up to kBT vectors (GEMV): Q4_0 and Q8_0 blocks are decoded straight into
-//    registers (gemv_row); Q4_1 and I4 go through the buffer one row at a
-//    time.
+//  - up to kBT vectors (GEMV): Q4_0, Q4_1 and Q8_0 blocks are decoded
+//    straight into registers (gemv_row); I4 goes through the buffer one row
+//    at a time.
 
 struct RowScratch {
   std::vector<uint8_t> codes;  // kRT rows of kpad unpacked codes
@@ -210,7 +210,7 @@ constexpr std::array<TileFn<Src>, sizeof...(I)> make_tiles(std::integer_sequence
   return {&tile<I / kBT + 1, I % kBT + 1, kSignedW, kOffset, kCw, Src>...};
 }
 
-// GEMV (up to kBT vectors): one row at a time, its Q4_0 / Q8_0 blocks decoded
+// GEMV (up to kBT vectors): one row at a time, its Q4_0 / Q4_1 / Q8_0 blocks decoded
 // straight into registers, 8 blocks per round. One sequential stream through
 // the weights measured about twice the GB/s of 4 interleaved row streams on
 // Zen 5 (prefetchers). A round folds the 8 blocks' partial sums into one
