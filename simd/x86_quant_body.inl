@@ -221,21 +221,19 @@ constexpr std::array<TileFn<Src>, sizeof...(I)> make_tiles(std::integer_sequence
 template <QType T, int BT, bool kSignedW, int32_t kOffset>
 void gemv_row(const uint8_t* row, const simd::ActView& x, float* out /* BT values, stride ldy */, int64_t ldy) {
   static_assert(T == QType::Q4_0 || T == QType::Q4_1 || T == QType::Q8_0, "I4 uses the scratch");
-  constexpr size_t kStride = T == QType::Q4_0 ? sizeof(BlockQ4_0) : T == QType::Q4_1 ? sizeof(BlockQ4_1) : sizeof(BlockQ8_0);
-  constexpr size_t kCodesAt = T == QType::Q4_1 ? 4 : 2;  // after the fp16 scale (and Q4_1's fp16 min)
   constexpr int kSteps = 8 / kBPV;  // vectors of blocks per round
+  const BlockLayout<T> L{row};
   float acc[BT] = {};
   // n valid blocks (1..8) from block i; a short round zero-fills the rest.
   auto round = [&](int64_t i, int n) __attribute__((always_inline)) {
-    const uint8_t* blk = row + i * kStride;
-    _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetchAhead, _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetchAhead + 64, _MM_HINT_T0);
-    alignas(16) uint16_t half[8] = {}, min_half[8] = {};
-    for (int k = 0; k < n; k++) std::memcpy(&half[k], blk + k * kStride, 2);
+    _mm_prefetch(reinterpret_cast<const char*>(L.base(i)) + kPrefetchAhead, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(L.base(i)) + kPrefetchAhead + 64, _MM_HINT_T0);
+    alignas(16) uint16_t half[8] = {};
+    alignas(32) float mw[8] = {};  // Q4_1's block minima
+    for (int k = 0; k < n; k++) std::memcpy(&half[k], L.scale(i + k), 2);
     if constexpr (T == QType::Q4_1)
-      for (int k = 0; k < n; k++) std::memcpy(&min_half[k], blk + k * kStride + 2, 2);
+      for (int k = 0; k < n; k++) mw[k] = L.cw(i + k);
     const __m256 dw = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(half)));
-    const __m256 mw = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(min_half)));
     VI wv[kSteps];
     for (int st = 0; st < kSteps; st++) {
       const int m = std::min(kBPV, n - st * kBPV);  // blocks of this vector
@@ -243,11 +241,11 @@ void gemv_row(const uint8_t* row, const simd::ActView& x, float* out /* BT value
         wv[st] = zero_i();
         continue;
       }
-      const uint8_t* b0 = blk + st * kBPV * kStride;
+      const int64_t j = i + st * kBPV;  // its first block; j + 1 is read only when m == 2
       if constexpr (T != QType::Q8_0) {
-        wv[st] = load_nibble_blocks(b0 + kCodesAt, b0 + kStride + kCodesAt, m);
+        wv[st] = load_nibble_blocks(L.qs(j), L.qs(j + 1), m);
       } else {
-        wv[st] = load_byte_blocks(b0 + 2, b0 + kStride + 2, m);
+        wv[st] = load_byte_blocks(L.qs(j), L.qs(j + 1), m);
         if constexpr (kVnni) wv[st] = flip_sign_bits(wv[st]);  // signed -> unsigned + 128
       }
     }
@@ -261,23 +259,29 @@ void gemv_row(const uint8_t* row, const simd::ActView& x, float* out /* BT value
         for (int h = 0; h < kBPV; h++) lanes[st * kBPV + h] = block_lanes(d, h);
       }
       __m256i total = sum8(lanes);
-      __m256 dx, dsum;
-      if (n == 8) {
-        dx = _mm256_loadu_ps(x.d + xb);
-        dsum = _mm256_loadu_ps(x.dsum + xb);
-        if constexpr (kOffset != 0) total = _mm256_sub_epi32(total, offset_times<kOffset>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.sum + xb))));
-      } else {  // do not read past the last vector's scales
-        alignas(32) float d8[8] = {}, ds8[8] = {};
-        alignas(32) int32_t s8[8] = {};
-        std::memcpy(d8, x.d + xb, n * sizeof(float));
-        std::memcpy(ds8, x.dsum + xb, n * sizeof(float));
-        std::memcpy(s8, x.sum + xb, n * sizeof(int32_t));
-        dx = _mm256_load_ps(d8);
-        dsum = _mm256_load_ps(ds8);
-        if constexpr (kOffset != 0) total = _mm256_sub_epi32(total, offset_times<kOffset>(_mm256_load_si256(reinterpret_cast<const __m256i*>(s8))));
+      // The activations' block scales, sums and d*sums; a short round copies
+      // them so it never reads past the last vector's.
+      alignas(32) float d8[8] = {}, ds8[8] = {};
+      alignas(32) int32_t s8[8] = {};
+      const float* xd = x.d + xb;
+      const float* xds = x.dsum + xb;
+      const int32_t* xs = x.sum + xb;
+      if (n < 8) {
+        std::memcpy(d8, xd, n * sizeof(float));
+        xd = d8;
+        if constexpr (T == QType::Q4_1) {
+          std::memcpy(ds8, xds, n * sizeof(float));
+          xds = ds8;
+        }
+        if constexpr (kOffset != 0) {
+          std::memcpy(s8, xs, n * sizeof(int32_t));
+          xs = s8;
+        }
       }
-      __m256 prod = _mm256_mul_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(dw, dx));
-      if constexpr (T == QType::Q4_1) prod = _mm256_add_ps(prod, _mm256_mul_ps(mw, dsum));
+      if constexpr (kOffset != 0)
+        total = _mm256_sub_epi32(total, offset_times<kOffset>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs))));
+      __m256 prod = _mm256_mul_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(dw, _mm256_loadu_ps(xd)));
+      if constexpr (T == QType::Q4_1) prod = _mm256_add_ps(prod, _mm256_mul_ps(_mm256_load_ps(mw), _mm256_loadu_ps(xds)));
       alignas(32) float p[8];
       _mm256_store_ps(p, prod);
       for (int k = 0; k < n; k++) acc[b] += p[k];
