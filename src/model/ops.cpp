@@ -1,17 +1,33 @@
 #include "ops.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 
 namespace qes::model_ops {
 
 // Rows of one matrix per work item: a multiple of the kernels' 32-row tile,
 // small enough that 2..16 threads split even the 128-row K/V matrices.
+namespace {
+
 constexpr int64_t kBlockRows = 64;
-// With up to 4 activation rows (decode at batch 1-4) the weights are read
-// from memory at close to the kernels' speed: longer runs of rows per item
-// keep each thread's reads one long sequential stream (the hardware
-// prefetcher restarts at every jump).
-constexpr int64_t kStreamBlockRows = 256;
+constexpr int64_t kRowTile = 32;
+
+// Rows per work item for matrix w. With up to 4 activation rows (decode at
+// batch 1-4) the weights are read from memory at close to the kernels' speed,
+// so each thread takes one long run of rows: every matrix is cut into one
+// item per thread (rounded up to the row tile). Long runs keep each thread's
+// reads one sequential stream (the hardware prefetcher restarts at every
+// jump), and equal items keep the threads equally busy: a fixed 256-row item
+// cut an 896-row matrix into 3.5 items, so at 2 threads one waited for a
+// quarter of the matrix, and at 16 threads 12 of them had nothing to do.
+int64_t rows_per_item(const QuantMatrix& w, int input_rows, int threads) {
+  if (input_rows > 4) return kBlockRows;
+  const int64_t share = (w.rows + threads - 1) / threads;
+  return std::max(kRowTile, (share + kRowTile - 1) / kRowTile * kRowTile);
+}
+
+}  // namespace
 
 LinearInput::LinearInput(int max_rows) : q_((max_rows + kMaxBatch - 1) / kMaxBatch) {}
 
@@ -37,8 +53,9 @@ void LinearInput::quantize_rows(int r0, int r1) {
 void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in) {
   const LinearOutput* outs = outputs.begin();
   const int n_out = static_cast<int>(outputs.size());
-  const int64_t block_rows = in.rows() <= 4 ? kStreamBlockRows : kBlockRows;
-  auto blocks_of = [block_rows](const QuantMatrix& w) { return (w.rows + block_rows - 1) / block_rows; };
+  const int threads = omp_get_num_threads();  // 1 outside a parallel region
+  auto block_rows_of = [&](const QuantMatrix& w) { return rows_per_item(w, in.rows(), threads); };
+  auto blocks_of = [&](const QuantMatrix& w) { return (w.rows + block_rows_of(w) - 1) / block_rows_of(w); };
   int64_t items = 0;
   for (int i = 0; i < n_out; i++) items += blocks_of(*outs[i].w);
   const Isa isa = active_isa();
@@ -51,7 +68,7 @@ void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in) 
     int o = 0;
     while (block >= blocks_of(*outs[o].w)) block -= blocks_of(*outs[o++].w);
     const QuantMatrix& w = *outs[o].w;
-    const int64_t r0 = block * block_rows, r1 = std::min(w.rows, r0 + block_rows);
+    const int64_t r0 = block * block_rows_of(w), r1 = std::min(w.rows, r0 + block_rows_of(w));
     // All chunks of the input against this block while its weights are in cache.
     for (int c = 0; c < chunks; c++) {
       float* y = outs[o].y + static_cast<size_t>(c) * kMaxBatch * w.rows;
