@@ -27,7 +27,7 @@
 //    small per-thread buffer (codes as bytes, block scales as floats) and
 //    every batch tile reads it back (ScratchSource);
 //  - up to kBT vectors (GEMV): Q4_0, Q4_1 and Q8_0 blocks are decoded
-//    straight into registers (gemv_row); I4 goes through the buffer one row
+//    straight into registers (row_products, gemv_rows); I4 goes through the buffer one row
 //    at a time.
 
 struct RowScratch {
@@ -210,20 +210,19 @@ constexpr std::array<TileFn<Src>, sizeof...(I)> make_tiles(std::integer_sequence
   return {&tile<I / kBT + 1, I % kBT + 1, kSignedW, kOffset, kCw, Src>...};
 }
 
-// GEMV (up to kBT vectors): one row at a time, its Q4_0 / Q4_1 / Q8_0 blocks decoded
-// straight into registers, 8 blocks per round. One sequential stream through
-// the weights measured about twice the GB/s of 4 interleaved row streams on
-// Zen 5 (prefetchers). A round folds the 8 blocks' partial sums into one
-// vector of 8 exact block totals (sum8), removes the code offset from all 8 at
-// once (-off * sum(x)), scales them in one vector multiply, then adds the 8
-// products to the output one by one in block order: the scalar reference's sum.
-// Q4_1 adds its block minimum: each product is float(isum) * (d * dx) + m * dsum.
+// GEMV (up to kBT vectors): one row at a time, its Q4_0 / Q4_1 / Q8_0 blocks
+// decoded straight into registers, 8 blocks per round. One sequential stream
+// through the weights measured about twice the GB/s of 4 interleaved row
+// streams on Zen 5 (prefetchers). A round folds the 8 blocks' partial sums
+// into one vector of 8 exact block totals (sum8), removes the code offset from
+// all 8 at once (-off * sum(x)), and scales them in one vector multiply: the
+// round's 8 block products float(isum) * (d * dx) [+ m * dsum for Q4_1],
+// stored at prod[b * stride + round] for vector b.
 template <QType T, int BT, bool kSignedW, int32_t kOffset>
-void gemv_row(const uint8_t* row, const simd::ActView& x, float* out /* BT values, stride ldy */, int64_t ldy) {
+void row_products(const uint8_t* row, const simd::ActView& x, __m256* prod, int64_t stride) {
   static_assert(T == QType::Q4_0 || T == QType::Q4_1 || T == QType::Q8_0, "I4 uses the scratch");
   constexpr int kSteps = 8 / kBPV;  // vectors of blocks per round
   const BlockLayout<T> L{row};
-  float acc[BT] = {};
   // n valid blocks (1..8) from block i; a short round zero-fills the rest.
   auto round = [&](int64_t i, int n) __attribute__((always_inline)) {
     _mm_prefetch(reinterpret_cast<const char*>(L.base(i)) + kPrefetchAhead, _MM_HINT_T0);
@@ -280,17 +279,69 @@ void gemv_row(const uint8_t* row, const simd::ActView& x, float* out /* BT value
       }
       if constexpr (kOffset != 0)
         total = _mm256_sub_epi32(total, offset_times<kOffset>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs))));
-      __m256 prod = _mm256_mul_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(dw, _mm256_loadu_ps(xd)));
-      if constexpr (T == QType::Q4_1) prod = _mm256_add_ps(prod, _mm256_mul_ps(_mm256_load_ps(mw), _mm256_loadu_ps(xds)));
-      alignas(32) float p[8];
-      _mm256_store_ps(p, prod);
-      for (int k = 0; k < n; k++) acc[b] += p[k];
+      __m256 p = _mm256_mul_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(dw, _mm256_loadu_ps(xd)));
+      if constexpr (T == QType::Q4_1) p = _mm256_add_ps(p, _mm256_mul_ps(_mm256_load_ps(mw), _mm256_loadu_ps(xds)));
+      _mm256_store_ps(reinterpret_cast<float*>(prod + b * stride + i / 8), p);
     }
   };
   int64_t i = 0;
   for (; i + 8 <= x.blocks; i += 8) round(i, 8);
   if (i < x.blocks) round(i, static_cast<int>(x.blocks - i));
-  for (int b = 0; b < BT; b++) out[b * ldy] = acc[b];
+}
+
+// 8x8 float transpose: r[k] lane l <- r[l] lane k.
+inline void transpose8(__m256 (&r)[8]) {
+  __m256 t[8], u[8];
+  for (int q = 0; q < 4; q++) {
+    t[2 * q] = _mm256_unpacklo_ps(r[2 * q], r[2 * q + 1]);
+    t[2 * q + 1] = _mm256_unpackhi_ps(r[2 * q], r[2 * q + 1]);
+  }
+  for (int q = 0; q < 2; q++) {
+    u[4 * q] = _mm256_shuffle_ps(t[4 * q], t[4 * q + 2], 0x44);
+    u[4 * q + 1] = _mm256_shuffle_ps(t[4 * q], t[4 * q + 2], 0xee);
+    u[4 * q + 2] = _mm256_shuffle_ps(t[4 * q + 1], t[4 * q + 3], 0x44);
+    u[4 * q + 3] = _mm256_shuffle_ps(t[4 * q + 1], t[4 * q + 3], 0xee);
+  }
+  for (int k = 0; k < 4; k++) {
+    r[k] = _mm256_permute2f128_ps(u[k], u[4 + k], 0x20);
+    r[4 + k] = _mm256_permute2f128_ps(u[k], u[4 + k], 0x31);
+  }
+}
+
+// The GEMV over rows [r0, r1), 8 rows at a time. Each output is the sum of
+// its row's block products in block order (the scalar reference's sum), a
+// chain of dependent float adds. Added one output at a time, that chain (4
+// cycles per block) bounded the kernel, so the products of 8 rows are stored
+// first (row_products, still one sequential stream through the weights), then
+// an 8x8 transpose per round puts the 8 rows in the lanes of one vector and
+// the 8 chains advance together, one vector add per block.
+template <QType T, int BT, bool kSignedW, int32_t kOffset>
+void gemv_rows(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, float* y, int64_t ldy) {
+  struct alignas(32) Round {
+    float p[8];
+  };
+  const int64_t rounds = (x.blocks + 7) / 8;
+  thread_local std::vector<Round> buffer;  // [vector][row of 8][round]
+  if (buffer.size() < static_cast<size_t>(BT * 8 * rounds)) buffer.resize(static_cast<size_t>(BT * 8 * rounds));
+  __m256* prod = reinterpret_cast<__m256*>(buffer.data());
+  for (int64_t r = r0; r < r1; r += 8) {
+    const int live = static_cast<int>(std::min<int64_t>(8, r1 - r));
+    for (int l = 0; l < live; l++) row_products<T, BT, kSignedW, kOffset>(w.row_ptr(r + l), x, prod + l * rounds, 8 * rounds);
+    for (int b = 0; b < BT; b++) {
+      const __m256* pb = prod + b * 8 * rounds;
+      __m256 acc = _mm256_setzero_ps();
+      for (int64_t c = 0; c < rounds; c++) {
+        __m256 t[8];
+        for (int l = 0; l < 8; l++) t[l] = l < live ? pb[l * rounds + c] : _mm256_setzero_ps();
+        transpose8(t);
+        const int n = static_cast<int>(std::min<int64_t>(8, x.blocks - c * 8));
+        for (int k = 0; k < n; k++) acc = _mm256_add_ps(acc, t[k]);
+      }
+      alignas(32) float out[8];
+      _mm256_store_ps(out, acc);
+      for (int l = 0; l < live; l++) y[b * ldy + r + l] = out[l];
+    }
+  }
 }
 
 template <QType T>
@@ -305,10 +356,10 @@ void gemm_quant(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActVie
 
   if constexpr (T != QType::I4) {
     if (x.nb <= kBT) {
-      static constexpr auto rows = []<int... B>(std::integer_sequence<int, B...>) {
-        return std::array{&gemv_row<T, B + 1, kSignedW, kOffset>...};
+      static constexpr auto gemv = []<int... B>(std::integer_sequence<int, B...>) {
+        return std::array{&gemv_rows<T, B + 1, kSignedW, kOffset>...};
       }(std::make_integer_sequence<int, kBT>{});
-      for (int64_t r = r0; r < r1; r++) rows[x.nb - 1](w.row_ptr(r), x, y + r, ldy);
+      gemv[x.nb - 1](w, r0, r1, x, y, ldy);
       return;
     }
   }
