@@ -15,7 +15,12 @@ for table in "$root"/*/; do
   echo "## $name"
   case $name in
     table1-*) python3 "$summarize" "$table" --labels "none-${name#table1-},none-a14-${name#table1-},full-${name#table1-},replay-${name#table1-}" \
-                --svg "$root/curves-$name.svg" --title "Countdown, embedded model ${name#table1-}: none / full / replay" ;;
+                --svg "$root/curves-$name.svg" --title "Countdown, embedded model ${name#table1-}: none / full / replay"
+              # Q8_0 also ran full and replay at none's alpha (tools/results/alpha7-q8_0.txt).
+              if compgen -G "$table/full-a7-*" > /dev/null; then
+                echo "### ${name#table1-} at none's alpha 7"
+                python3 "$summarize" "$table" --labels "none-${name#table1-},full-a7-${name#table1-},replay-a7-${name#table1-}"
+              fi ;;
     table2-*) python3 "$summarize" "$table" --svg "$root/curves-$name.svg" \
                 --title "Countdown, ${name#table2-}: replay window K and gamma" ;;
     small-step-*) python3 "$summarize" "$table" --svg "$root/curves-$name.svg" \
