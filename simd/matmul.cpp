@@ -62,6 +62,11 @@ void for_row_tiles(int64_t rows, int threads, Body body, int64_t row_tile = kRow
 
 }  // namespace
 
+int64_t rows_per_thread(int64_t rows, int threads) {
+  const int64_t share = (rows + threads - 1) / threads;
+  return std::max(kRowTile, (share + kRowTile - 1) / kRowTile * kRowTile);
+}
+
 void matmul(const QuantMatrix& w, const QuantizedActivations& x, float* y, int64_t ldy, int threads) {
   check_common(w, x.batch(), y);
   if (x.cols() != w.cols)
@@ -73,11 +78,8 @@ void matmul(const QuantMatrix& w, const QuantizedActivations& x, float* y, int64
   // then): give each thread one long run of rows (a multiple of 32), so a
   // kernel's per-call set-up is paid once and its weight reads form one long
   // stream. Rows do not depend on the split.
-  int64_t row_tile = kRowTile;
-  if (x.batch() <= 4) {
-    const int n = threads > 0 ? threads : omp_get_max_threads();
-    row_tile = std::max<int64_t>(kRowTile, (w.rows + n * kRowTile - 1) / (n * kRowTile) * kRowTile);
-  }
+  const int64_t row_tile =
+      x.batch() <= 4 ? rows_per_thread(w.rows, threads > 0 ? threads : omp_get_max_threads()) : kRowTile;
   for_row_tiles(w.rows, threads, [&](int64_t r0, int64_t r1) { k(w, r0, r1, v, y, ldy); }, row_tile);
 }
 

@@ -122,12 +122,18 @@ struct ScratchSource {
   float cw(int r, int64_t i) const { return s.cw[r * s.blocks + i]; }
 };
 
-// -v * k for the offsets 8 and 128: a shift and a subtraction (vpmulld is
-// slow on several cores).
+// log2 of the code offsets 8 (Q4_0) and 128 (Q8_0 on VNNI): offset terms are
+// shifts (vpmulld is slow on several cores).
+template <int32_t K>
+constexpr int offset_shift() {
+  static_assert(K == 8 || K == 128, "offsets are 8 (Q4_0) or 128 (Q8_0 on VNNI)");
+  return K == 8 ? 3 : 7;
+}
+
+// -v * k for the code offset k.
 template <int32_t K>
 inline VI neg_times_pow2(VI v) {
-  static_assert(K == 8 || K == 128, "offsets are 8 (Q4_0) or 128 (Q8_0 on VNNI)");
-  return sub_i(zero_i(), shl_i<K == 8 ? 3 : 7>(v));
+  return sub_i(zero_i(), shl_i<offset_shift<K>()>(v));
 }
 
 // Lane j of the result: the sum of v[j]'s 8 lanes (exact integer sums).
@@ -138,11 +144,10 @@ inline __m256i sum8(const __m256i* v) {
   return _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31));
 }
 
-// k * v for the code offsets 8 and 128, 8 int32 lanes.
+// k * v for the code offset k, 8 int32 lanes.
 template <int32_t K>
 inline __m256i offset_times(__m256i v) {
-  static_assert(K == 8 || K == 128, "offsets are 8 (Q4_0) or 128 (Q8_0 on VNNI)");
-  return _mm256_slli_epi32(v, K == 8 ? 3 : 7);
+  return _mm256_slli_epi32(v, offset_shift<K>());
 }
 
 // The register tile: RT rows x BT vectors, accumulated over all blocks in

@@ -85,6 +85,12 @@ void matmul(const QuantMatrix& w, const float* x, int64_t ldx, int nb, float* y,
 // Quantized W with activations already quantized (reuse x for several matrices).
 void matmul(const QuantMatrix& w, const QuantizedActivations& x, float* y, int64_t ldy, int threads = 0);
 
+// Rows each thread takes when up to 4 vectors meet a matrix of `rows` rows
+// (decode): one equal run per thread, rounded up to the kernels' 32-row tile,
+// so each thread's weight reads are one sequential stream (the hardware
+// prefetcher restarts at every jump) and the threads finish together.
+int64_t rows_per_thread(int64_t rows, int threads);
+
 // The serial building block: rows [r0, r1) only, on the calling thread, with
 // the kernel of path `isa` (must be runnable). For tests and benchmarks.
 void matmul_rows(Isa isa, const QuantMatrix& w, const QuantizedActivations& x, int64_t r0, int64_t r1, float* y,

@@ -6,25 +6,19 @@
 
 namespace qes::model_ops {
 
-// Rows of one matrix per work item: a multiple of the kernels' 32-row tile,
-// small enough that 2..16 threads split even the 128-row K/V matrices.
 namespace {
 
+// Rows of one matrix per work item: a multiple of the kernels' 32-row tile,
+// small enough that 2..16 threads split even the 128-row K/V matrices.
 constexpr int64_t kBlockRows = 64;
-constexpr int64_t kRowTile = 32;
 
 // Rows per work item for matrix w. With up to 4 activation rows (decode at
 // batch 1-4) the weights are read from memory at close to the kernels' speed,
-// so each thread takes one long run of rows: every matrix is cut into one
-// item per thread (rounded up to the row tile). Long runs keep each thread's
-// reads one sequential stream (the hardware prefetcher restarts at every
-// jump), and equal items keep the threads equally busy: a fixed 256-row item
-// cut an 896-row matrix into 3.5 items, so at 2 threads one waited for a
-// quarter of the matrix, and at 16 threads 12 of them had nothing to do.
+// so every matrix is cut into one item per thread (rows_per_thread): a fixed
+// 256-row item cut an 896-row matrix into 3.5 items, so at 2 threads one
+// waited for a quarter of the matrix, and at 16 threads 12 had nothing to do.
 int64_t rows_per_item(const QuantMatrix& w, int input_rows, int threads) {
-  if (input_rows > 4) return kBlockRows;
-  const int64_t share = (w.rows + threads - 1) / threads;
-  return std::max(kRowTile, (share + kRowTile - 1) / kRowTile * kRowTile);
+  return input_rows > 4 ? kBlockRows : rows_per_thread(w.rows, threads);
 }
 
 }  // namespace
