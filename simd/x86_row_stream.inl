@@ -20,36 +20,55 @@
 constexpr int kChunk = 16;      // blocks per chunk: one zmm of per-block results
 constexpr int kStreamMax = 4;   // vectors per call this kernel takes
 
+// The block whose result lane q of a chunk's per-block vectors holds. Q8_0's
+// reduction (block_sums) ends in block order; Q4_0's leaves lane 4L + j with
+// block 4j + L (row_chunk), an order that is its own inverse. The activation
+// scales and offsets are stored in that order, and the sums are added in
+// block order (stream_gemv), so the arithmetic is the reference's.
+template <QType T>
+constexpr int lane_block(int q) {
+  return T == QType::Q4_0 ? 4 * (q % 4) + q / 4 : q;
+}
+
 // Activations of the (up to 4) vectors, zero padded to whole chunks; Q4_0's
 // arranged in the order row_chunk's code vectors come in.
+// Pointers into StreamActs' buffers, copied into the kernel's locals so the
+// compiler keeps them in registers (the product stores may alias anything).
+struct StreamView {
+  const Line* q;
+  const float* d;
+  const int32_t* bias;
+  int64_t chunks;
+  const __m512i* pairs(int b, int64_t c) const {
+    return reinterpret_cast<const __m512i*>(q + (b * chunks + c) * (kChunk / 2));
+  }
+  const float* scales(int b, int64_t c) const { return d + (b * chunks + c) * kChunk; }
+  const int32_t* biases(int b, int64_t c) const { return bias + (b * chunks + c) * kChunk; }
+};
+
 struct StreamActs {
   Buffer<Line> q_buf;          // nb * chunks * 8 lines (two blocks' values each)
   Buffer<float> d_buf;         // nb * chunks * 16
   Buffer<int32_t> bias_buf;    // nb * chunks * 16: -offset * sum
-  Line* q = nullptr;
-  float* d = nullptr;
-  int32_t* bias = nullptr;
-  int64_t chunks = 0;
-  int nb = 0;
 
   template <QType T>
-  void prepare(const simd::ActView& x) {
-    nb = x.nb;
-    chunks = (x.blocks + kChunk - 1) / kChunk;
+  StreamView prepare(const simd::ActView& x) {
+    const int nb = x.nb;
+    const int64_t chunks = (x.blocks + kChunk - 1) / kChunk;
     const int64_t padded = chunks * kChunk;
-    q = q_buf.get(static_cast<size_t>(nb * padded / 2));
-    d = d_buf.get(static_cast<size_t>(nb * padded));
-    bias = bias_buf.get(static_cast<size_t>(nb * padded));
+    Line* q = q_buf.get(static_cast<size_t>(nb * padded / 2));
+    float* d = d_buf.get(static_cast<size_t>(nb * padded));
+    int32_t* bias = bias_buf.get(static_cast<size_t>(nb * padded));
     for (int b = 0; b < nb; b++) {
       uint8_t* dst = reinterpret_cast<uint8_t*>(q + b * padded / 2);
       const int8_t* src = x.q + b * x.blocks * 32;
       if constexpr (T == QType::Q4_0) {
-        // Chunk c, block m = 4L + j: its values 0-15 at line 2j, 16-31 at
-        // line 2j + 1, 128-bit lane L (see row_chunk).
+        // Chunk c, block m = 4g + L: its values 0-15 at line 2g, 16-31 at
+        // line 2g + 1, 128-bit lane L (see row_chunk).
         if (x.blocks % kChunk) std::memset(dst + (x.blocks / kChunk) * 512, 0, 512);
         for (int64_t i = 0; i < x.blocks; i++) {
-          const int64_t c = i / kChunk, m = i % kChunk, j = m % 4, L = m / 4;
-          uint8_t* line = dst + c * 512 + 2 * j * 64 + 16 * L;
+          const int64_t c = i / kChunk, m = i % kChunk, g = m / 4, L = m % 4;
+          uint8_t* line = dst + c * 512 + 2 * g * 64 + 16 * L;
           std::memcpy(line, src + i * 32, 16);
           std::memcpy(line + 64, src + i * 32 + 16, 16);
         }
@@ -57,18 +76,16 @@ struct StreamActs {
         std::memcpy(dst, src, static_cast<size_t>(x.blocks * 32));
         std::memset(dst + x.blocks * 32, 0, static_cast<size_t>((padded - x.blocks) * 32));
       }
+      // Lane q of a chunk's per-block vectors holds block lane_block<T>(q).
       for (int64_t i = 0; i < padded; i++) {
-        const bool real = i < x.blocks;
-        d[b * padded + i] = real ? x.d[b * x.blocks + i] : 0.0f;
-        bias[b * padded + i] = real ? -Traits<T>::kOffset * x.sum[b * x.blocks + i] : 0;
+        const int64_t block = i - i % kChunk + lane_block<T>(static_cast<int>(i % kChunk));
+        const bool real = block < x.blocks;
+        d[b * padded + i] = real ? x.d[b * x.blocks + block] : 0.0f;
+        bias[b * padded + i] = real ? -Traits<T>::kOffset * x.sum[b * x.blocks + block] : 0;
       }
     }
+    return {q, d, bias, chunks};
   }
-  const __m512i* pairs(int b, int64_t c) const {
-    return reinterpret_cast<const __m512i*>(q + (b * chunks + c) * (kChunk / 2));
-  }
-  const float* scales(int b, int64_t c) const { return d + (b * chunks + c) * kChunk; }
-  const int32_t* biases(int b, int64_t c) const { return bias + (b * chunks + c) * kChunk; }
 };
 
 // Per-block sums of 8 vectors of 2 blocks (vector j: blocks 2j, 2j+1, their
@@ -89,36 +106,63 @@ inline __m512i block_sums(const __m512i (&v)[8]) {
   return _mm512_permutexvar_epi32(order, s);
 }
 
-// The fp16 scales of 16 consecutive blocks starting at p (288 bytes for
-// Q4_0, 544 for Q8_0), picked out of plain loads with word permutes.
-template <QType T>
-inline __m512 chunk_scales(const uint8_t* p) {
-  if constexpr (T == QType::Q4_0) {
-    // Block j's scale is word 9j: j 0-7 in bytes 0-127, 8-14 in 128-255, 15 at 270.
-    alignas(64) static const uint16_t ia[32] = {0, 9, 18, 27, 36, 45, 54, 63};
-    alignas(64) static const uint16_t ib[32] = {0, 0, 0, 0, 0, 0, 0, 0, 72 - 64, 81 - 64, 90 - 64, 99 - 64, 108 - 64, 117 - 64, 126 - 64};
-    alignas(64) static const uint16_t ic[32] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 135 - 128};
-    const __m512i z0 = _mm512_loadu_si512(p), z1 = _mm512_loadu_si512(p + 64);
-    const __m512i z2 = _mm512_loadu_si512(p + 128), z3 = _mm512_loadu_si512(p + 192);
-    const __m512i z4 = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 256)));
-    __m512i r = _mm512_permutex2var_epi16(z0, _mm512_load_si512(ia), z1);
-    r = _mm512_mask_blend_epi16(0x7f00, r, _mm512_permutex2var_epi16(z2, _mm512_load_si512(ib), z3));
-    r = _mm512_mask_blend_epi16(0x8000, r, _mm512_permutexvar_epi16(_mm512_load_si512(ic), z4));
-    return _mm512_cvtph_ps(_mm512_castsi512_si256(r));
-  } else {
-    // Block j's scale is word 17j: two blocks per 64 bytes.
-    alignas(64) static const uint16_t idx[4][32] = {
-        {0, 17, 34, 51},
-        {0, 0, 0, 0, 68 - 64, 85 - 64, 102 - 64, 119 - 64},
-        {0, 0, 0, 0, 0, 0, 0, 0, 136 - 128, 153 - 128, 170 - 128, 187 - 128},
-        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 204 - 192, 221 - 192, 238 - 192, 255 - 192}};
-    __m512i r = _mm512_setzero_si512();
-    for (int h = 0; h < 4; h++) {
-      const __m512i lo = _mm512_loadu_si512(p + 128 * h), hi = _mm512_loadu_si512(p + 128 * h + 64);
-      r = _mm512_mask_blend_epi16(0xfu << (4 * h), r, _mm512_permutex2var_epi16(lo, _mm512_load_si512(idx[h]), hi));
-    }
-    return _mm512_cvtph_ps(_mm512_castsi512_si256(r));
+// Q4_0 word indices into a chunk's 288 bytes, loaded as 64-byte registers
+// r[0..4]: block k's fp16 scale is word 9k, its 16 code bytes words 9k+1..9k+8.
+struct Q4Words {
+  // codes[g]: over (r[g], r[g+1]), 128-bit lane L = the codes of block 4g + L.
+  alignas(64) uint16_t codes[4][32];
+  // scales01 over (r[0], r[1]), scales23 over (r[2], r[3]), scale15 over r[4]:
+  // word q = the scale of block lane_block(q) (blocks 0-7, 8-14 and 15).
+  alignas(64) uint16_t scales01[32];
+  alignas(64) uint16_t scales23[32];
+  alignas(64) uint16_t scale15[32];
+};
+constexpr Q4Words make_q4_words() {
+  Q4Words t{};
+  for (int g = 0; g < 4; g++)
+    for (int L = 0; L < 4; L++)
+      for (int w = 0; w < 8; w++) t.codes[g][8 * L + w] = static_cast<uint16_t>(9 * (4 * g + L) + 1 + w - 32 * g);
+  for (int q = 0; q < 16; q++) {
+    const int k = lane_block<QType::Q4_0>(q), word = 9 * k;
+    if (k < 8) t.scales01[q] = static_cast<uint16_t>(word);
+    else if (k < 15) t.scales23[q] = static_cast<uint16_t>(word - 64);
+    else t.scale15[q] = static_cast<uint16_t>(word - 128);
   }
+  return t;
+}
+alignas(64) inline constexpr Q4Words kQ4Words = make_q4_words();
+// Lanes q whose block is 8-14, and the lane of block 15.
+constexpr __mmask32 q4_lanes23() {
+  __mmask32 m = 0;
+  for (int q = 0; q < 16; q++)
+    if (lane_block<QType::Q4_0>(q) >= 8 && lane_block<QType::Q4_0>(q) < 15) m |= __mmask32{1} << q;
+  return m;
+}
+constexpr __mmask32 kQ4Lane15 = __mmask32{1} << 15;  // lane_block(15) = 15
+
+// The 16 scales of a Q4_0 chunk held in r[0..4], in lane_block order.
+inline __m512 q4_scales(const __m512i (&r)[5]) {
+  __m512i s = _mm512_permutex2var_epi16(r[0], _mm512_load_si512(kQ4Words.scales01), r[1]);
+  s = _mm512_mask_blend_epi16(q4_lanes23(), s, _mm512_permutex2var_epi16(r[2], _mm512_load_si512(kQ4Words.scales23), r[3]));
+  s = _mm512_mask_permutexvar_epi16(s, kQ4Lane15, _mm512_load_si512(kQ4Words.scale15), r[4]);
+  return _mm512_cvtph_ps(_mm512_castsi512_si256(s));
+}
+
+// The fp16 scales of the 16 Q8_0 blocks starting at p (544 bytes), picked
+// out of plain loads with word permutes, in block order.
+inline __m512 q8_scales(const uint8_t* p) {
+  // Block j's scale is word 17j: two blocks per 64 bytes.
+  alignas(64) static const uint16_t idx[4][32] = {
+      {0, 17, 34, 51},
+      {0, 0, 0, 0, 68 - 64, 85 - 64, 102 - 64, 119 - 64},
+      {0, 0, 0, 0, 0, 0, 0, 0, 136 - 128, 153 - 128, 170 - 128, 187 - 128},
+      {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 204 - 192, 221 - 192, 238 - 192, 255 - 192}};
+  __m512i r = _mm512_setzero_si512();
+  for (int h = 0; h < 4; h++) {
+    const __m512i lo = _mm512_loadu_si512(p + 128 * h), hi = _mm512_loadu_si512(p + 128 * h + 64);
+    r = _mm512_mask_blend_epi16(0xfu << (4 * h), r, _mm512_permutex2var_epi16(lo, _mm512_load_si512(idx[h]), hi));
+  }
+  return _mm512_cvtph_ps(_mm512_castsi512_si256(r));
 }
 
 // Blocks 2j and 2j+1 of a chunk starting at p, as vpdpbusd's unsigned operand.
@@ -137,10 +181,10 @@ inline __m512i pair_codes(const uint8_t* p, int j) {
   }
 }
 
-// One row, one chunk (16 blocks at p): for each vector, the 16 products
-// float(isum) * (dw * dx), stored at out[b].
+// One row, one chunk (16 blocks at p): for each vector b, the 16 products
+// float(isum) * (dw * dx), stored at out[b * out_step].
 template <QType T, int NB>
-inline void row_chunk(const uint8_t* p, const StreamActs& a, int64_t c, __m512* const* out) {
+inline void row_chunk(const uint8_t* p, const StreamView& a, int64_t c, __m512* out, int64_t out_step) {
   // One sequential stream: ask for it well ahead (a chunk is 4.5 or 8.5
   // lines). 12 KiB measured best at 1 thread (Q4_0 4096x4096 GEMV ~28 GB/s,
   // against ~27 at 6 KiB and ~20 at 1 KiB).
@@ -148,30 +192,34 @@ inline void row_chunk(const uint8_t* p, const StreamActs& a, int64_t c, __m512* 
   for (size_t ahead = kAhead; ahead < kAhead + kChunk * Traits<T>::kBlock; ahead += 64)
     _mm_prefetch(reinterpret_cast<const char*>(p) + ahead, _MM_HINT_T0);
   __m512i sums[NB];
+  __m512 dw;
   if constexpr (T == QType::Q4_0) {
-    // z[j] = the 16 code bytes of blocks j, 4+j, 8+j, 12+j; low and high
-    // nibbles (weights 0-15, 16-31) go to the same lanes, so each 128-bit
-    // lane holds one block's 4 partial sums.
+    // The chunk in 4.5 registers (no byte past it is read); z = the 16 code
+    // bytes of blocks 4g..4g+3, one block per 128-bit lane, picked out of
+    // r[g], r[g+1] by one word permute. Low and high nibbles (weights 0-15,
+    // 16-31) go to the same lanes, so each 128-bit lane holds one block's 4
+    // partial sums.
+    const __m512i r[5] = {_mm512_loadu_si512(p), _mm512_loadu_si512(p + 64), _mm512_loadu_si512(p + 128),
+                          _mm512_loadu_si512(p + 192), _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 256)))};
     __m512i dots[NB][4];
     const __m512i m = _mm512_set1_epi8(0x0f);
-    for (int j = 0; j < 4; j++) {
-      const uint8_t* q = p + j * sizeof(BlockQ4_0) + 2;
-      constexpr size_t k4 = 4 * sizeof(BlockQ4_0);
-      const __m512i z = load_4x16(q, q + k4, q + 2 * k4, q + 3 * k4);
+    for (int g = 0; g < 4; g++) {
+      const __m512i z = _mm512_permutex2var_epi16(r[g], _mm512_load_si512(kQ4Words.codes[g]), r[g + 1]);
       const __m512i lo = _mm512_and_si512(z, m), hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), m);
       for (int b = 0; b < NB; b++) {
-        const __m512i* xa = a.pairs(b, c) + 2 * j;
-        dots[b][j] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(xa)), hi,
+        const __m512i* xa = a.pairs(b, c) + 2 * g;
+        dots[b][g] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(xa)), hi,
                                          _mm512_load_si512(xa + 1));
       }
     }
     for (int b = 0; b < NB; b++) {
-      // u lane 4L + j: the sum of lane L of dots[j] = block 4L + j.
+      // Lane 4L + j: the sum of lane L of dots[j] = block 4j + L (lane_block).
       const __m512i* d = dots[b];
       const __m512i t01 = _mm512_add_epi32(_mm512_unpacklo_epi32(d[0], d[1]), _mm512_unpackhi_epi32(d[0], d[1]));
       const __m512i t23 = _mm512_add_epi32(_mm512_unpacklo_epi32(d[2], d[3]), _mm512_unpackhi_epi32(d[2], d[3]));
       sums[b] = _mm512_add_epi32(_mm512_unpacklo_epi64(t01, t23), _mm512_unpackhi_epi64(t01, t23));
     }
+    dw = q4_scales(r);
   } else {
     __m512i dots[NB][8];
     for (int j = 0; j < 8; j++) {
@@ -180,12 +228,12 @@ inline void row_chunk(const uint8_t* p, const StreamActs& a, int64_t c, __m512* 
         dots[b][j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, _mm512_load_si512(a.pairs(b, c) + j));
     }
     for (int b = 0; b < NB; b++) sums[b] = block_sums<false>(dots[b]);
+    dw = q8_scales(p);
   }
-  const __m512 dw = chunk_scales<T>(p);
   for (int b = 0; b < NB; b++) {
     const __m512i isum = _mm512_add_epi32(sums[b], _mm512_loadu_si512(a.biases(b, c)));
     const __m512 scale = _mm512_mul_ps(dw, _mm512_loadu_ps(a.scales(b, c)));
-    _mm512_store_ps(reinterpret_cast<float*>(out[b]), _mm512_mul_ps(_mm512_cvtepi32_ps(isum), scale));
+    _mm512_store_ps(reinterpret_cast<float*>(out + b * out_step), _mm512_mul_ps(_mm512_cvtepi32_ps(isum), scale));
   }
 }
 
@@ -206,15 +254,28 @@ inline void transpose16(__m512i (&r)[16]) {
   for (int j = 0; j < 16; j++) r[j] = c[j];
 }
 
+// acc + the products of one chunk's first n blocks (t: after transpose16,
+// lane-ordered), added in block order. n is 16 except in a row's last chunk.
+template <QType T>
+inline __m512 add_chunk(__m512 acc, const __m512i (&t)[16], int n) {
+  for (int j = 0; j < kChunk; j++)  // unrolled; a zero mask leaves acc as it is
+    acc = _mm512_mask_add_ps(acc, j < n ? 0xffff : 0, acc, _mm512_castsi512_ps(t[lane_block<T>(j)]));
+  return acc;
+}
+
 template <QType T, int NB>
 void stream_gemv(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, float* y, int64_t ldy) {
-  constexpr size_t kBlock = Traits<T>::kBlock;
+  constexpr size_t kBlock = Traits<T>::kBlock, kChunkBytes = kChunk * kBlock;
   thread_local StreamActs acts;
-  acts.prepare<T>(x);
-  const int64_t chunks = acts.chunks, full = x.blocks / kChunk;
-  thread_local Buffer<Line> products;  // [vector][row][chunk], 16 floats each
+  const StreamView a = acts.prepare<T>(x);
+  const int64_t chunks = a.chunks, full = x.blocks / kChunk;
+  const int rem = static_cast<int>(x.blocks % kChunk);
+  // [vector][row][chunk], 16 floats each. Zeroed when it grows, so rows past
+  // a group's end (never stored) hold finite values from earlier groups.
+  thread_local Buffer<Line> products;
   __m512* prod = reinterpret_cast<__m512*>(products.get(static_cast<size_t>(NB * kRows * chunks)));
-  alignas(64) uint8_t last[kChunk * sizeof(BlockQ8_0)];  // a row's partial last chunk, zero padded
+  const int64_t out_step = kRows * chunks;
+  alignas(64) uint8_t last[kChunk * sizeof(BlockQ8_0)];  // the matrix's last partial chunk, zero padded
 
   const size_t stride = w.row_stride();
   const uint8_t* data = static_cast<const uint8_t*>(w.data);
@@ -222,31 +283,28 @@ void stream_gemv(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActVi
   for (int64_t r = r0; r < r1; r += kRows) {
     const int live = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
     for (int l = 0; l < live; l++) {
-      const uint8_t* row = data + static_cast<size_t>(r + l) * stride;
-      for (int64_t c = 0; c < chunks; c++) {
-        __m512* out[NB];
-        for (int b = 0; b < NB; b++) out[b] = prod + (b * kRows + l) * chunks + c;
-        const uint8_t* p = row + c * kChunk * kBlock;
-        // A partial last chunk reads on into the next rows (its products past
-        // the row's blocks are never added), unless that would pass the
+      const uint8_t* p = data + static_cast<size_t>(r + l) * stride;
+      __m512* out = prod + l * chunks;
+      for (int64_t c = 0; c < full; c++, p += kChunkBytes) row_chunk<T, NB>(p, a, c, out + c, out_step);
+      if (rem) {
+        // A row's partial last chunk reads on into the next row (its products
+        // past the row's blocks are never added), unless that would pass the
         // matrix's end: then it is read from a zero-padded copy.
-        if (c == full && p + sizeof last > end) {
+        if (p + kChunkBytes > end) {
           std::memset(last, 0, sizeof last);
-          std::memcpy(last, p, static_cast<size_t>(x.blocks - c * kChunk) * kBlock);
+          std::memcpy(last, p, static_cast<size_t>(rem) * kBlock);
           p = last;
         }
-        row_chunk<T, NB>(p, acts, c, out);
+        row_chunk<T, NB>(p, a, full, out + full, out_step);
       }
     }
     for (int b = 0; b < NB; b++) {
       __m512 acc = _mm512_setzero_ps();
       for (int64_t c = 0; c < chunks; c++) {
         __m512i t[16];
-        for (int l = 0; l < kRows; l++)
-          t[l] = l < live ? _mm512_castps_si512(prod[(b * kRows + l) * chunks + c]) : _mm512_setzero_si512();
+        for (int l = 0; l < kRows; l++) t[l] = _mm512_castps_si512(prod[b * out_step + l * chunks + c]);
         transpose16(t);
-        const int n = static_cast<int>(std::min<int64_t>(kChunk, x.blocks - c * kChunk));
-        for (int j = 0; j < n; j++) acc = _mm512_add_ps(acc, _mm512_castsi512_ps(t[j]));
+        acc = add_chunk<T>(acc, t, c < full ? kChunk : rem);
       }
       _mm512_mask_storeu_ps(y + b * ldy + r, static_cast<__mmask16>((1u << live) - 1), acc);
     }

@@ -61,6 +61,23 @@ void bm_matmul(benchmark::State& state, qes::Isa isa, qes::DType type, int64_t r
   state.counters["threads"] = threads;
 }
 
+// One thread's call as the forward pass makes it (qes::matmul_rows inside its
+// own parallel region: no fork/join, no threading), on a cache-hot matrix:
+// the kernel's compute rate and per-call cost alone.
+void bm_rows_hot(benchmark::State& state, qes::Isa isa, qes::DType type, int64_t rows, int64_t cols, int batch) {
+  qes::ColdWeights& w = weights(type, rows, cols, true);
+  std::vector<float> x(static_cast<size_t>(cols) * batch, 0.5f), y(static_cast<size_t>(rows) * batch);
+  qes::QuantizedActivations acts;
+  acts.quantize(x.data(), cols, batch, cols);
+  for (auto _ : state) {
+    qes::matmul_rows(isa, w.next(), acts, 0, rows, y.data(), rows);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double calls = static_cast<double>(state.iterations());
+  state.counters["GB/s"] = benchmark::Counter(calls * static_cast<double>(w.matrix_bytes()) / 1e9,
+                                              benchmark::Counter::kIsRate);
+}
+
 void bm_read_bandwidth(benchmark::State& state) {
   const int threads = bench_threads();
   for (auto _ : state) state.counters["GB/s"] = qes::measure_read_bandwidth_gbs(threads, size_t{1} << 30, 3);
@@ -99,9 +116,10 @@ int main(int argc, char** argv) {
     }
   // The tiny training model's matrices (dim 256, FFN 768, vocabulary 451),
   // cache-hot, at the batches QES evaluates with (prefill steps reach 256 rows
-  // of activations in 64-vector calls); and 4096x4096 from the L3 cache, which
-  // separates a kernel's compute rate from its DRAM access pattern.
-  const std::vector<Shape> small = {{256, 256}, {768, 256}, {256, 768}, {451, 256}, {4096, 4096}};
+  // of activations in 64-vector calls); 896x896 (Qwen2.5-0.5B's attention
+  // matrices, 451 KiB in Q4_0) from the L2 cache, and 4096x4096 from the L3
+  // cache, which separate a kernel's compute rate from its DRAM access pattern.
+  const std::vector<Shape> small = {{256, 256}, {768, 256}, {256, 768}, {451, 256}, {896, 896}, {4096, 4096}};
   for (qes::Isa isa : qes::runnable_isas())
     for (qes::DType type : {qes::DType::Q4_0, qes::DType::Q8_0})
       for (Shape s : small)
@@ -110,6 +128,17 @@ int main(int argc, char** argv) {
                              std::string(qes::isa_name(isa)) + "/" + std::string(qes::dtype_name(type)) + "/" +
                              std::to_string(s.rows) + "x" + std::to_string(s.cols) + "/batch:" + std::to_string(batch);
           benchmark::RegisterBenchmark(name.c_str(), bm_matmul, isa, type, s.rows, s.cols, batch, true)
+              ->Unit(benchmark::kMicrosecond)
+              ->MinTime(0.2);
+        }
+  // Decode-sized calls (one thread's share of a Qwen2.5-0.5B matrix), hot.
+  for (qes::Isa isa : qes::runnable_isas())
+    for (qes::DType type : {qes::DType::Q4_0, qes::DType::Q8_0})
+      for (Shape s : std::vector<Shape>{{448, 896}, {896, 896}, {448, 4864}})
+        for (int batch : {1, 4}) {
+          std::string name = "rows_hot/" + std::string(qes::isa_name(isa)) + "/" + std::string(qes::dtype_name(type)) +
+                             "/" + std::to_string(s.rows) + "x" + std::to_string(s.cols) + "/batch:" + std::to_string(batch);
+          benchmark::RegisterBenchmark(name.c_str(), bm_rows_hot, isa, type, s.rows, s.cols, batch)
               ->Unit(benchmark::kMicrosecond)
               ->MinTime(0.2);
         }
