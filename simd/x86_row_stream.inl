@@ -8,9 +8,10 @@
 // software prefetches did not change it). A GEMV reads every weight once, so
 // it is exactly the case that cannot afford that.
 //
-// How, with the same numerics. Each row is read sequentially, two blocks per
-// vpdpbusd as in the block-lane body, and the 8 partial sums of each block are
-// reduced in integers (exact) to one sum per block, 16 blocks per vector.
+// How, with the same numerics. Each row is read sequentially, 16 blocks (a
+// chunk) at a time: Q4_0 four blocks per vpdpbusd (one per 128-bit lane),
+// Q8_0 two, and each block's partial sums are reduced in integers (exact) to
+// one sum per block, 16 blocks per vector.
 // Then p = float(isum) * (dw * dx) per block, exactly as the row-lane kernels
 // and the scalar reference compute it, is stored for the 16 rows of a group;
 // a 16x16 transpose per 16 blocks turns those into row lanes, added in block
@@ -30,8 +31,6 @@ constexpr int lane_block(int q) {
   return T == QType::Q4_0 ? 4 * (q % 4) + q / 4 : q;
 }
 
-// Activations of the (up to 4) vectors, zero padded to whole chunks; Q4_0's
-// arranged in the order row_chunk's code vectors come in.
 // Pointers into StreamActs' buffers, copied into the kernel's locals so the
 // compiler keeps them in registers (the product stores may alias anything).
 struct StreamView {
@@ -46,6 +45,8 @@ struct StreamView {
   const int32_t* biases(int b, int64_t c) const { return bias + (b * chunks + c) * kChunk; }
 };
 
+// Activations of the (up to 4) vectors, zero padded to whole chunks; Q4_0's
+// arranged in the order row_chunk's code vectors come in.
 struct StreamActs {
   Buffer<Line> q_buf;          // nb * chunks * 8 lines (two blocks' values each)
   Buffer<float> d_buf;         // nb * chunks * 16
