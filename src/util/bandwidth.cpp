@@ -32,17 +32,23 @@ uint64_t sum_slice(const uint64_t* p, size_t n) {
   return s;
 }
 
+using ProbeBuffer = std::unique_ptr<uint64_t, decltype(&std::free)>;
+
+// n 64-bit words, first touched by the same threads that read, so pages sit near them.
+ProbeBuffer probe_buffer(size_t n, int threads) {
+  auto* data = static_cast<uint64_t*>(std::aligned_alloc(4096, n * sizeof(uint64_t)));
+  if (!data) throw std::runtime_error("bandwidth probe: cannot allocate " + std::to_string(n * 8) + " bytes");
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (size_t i = 0; i < n; ++i) data[i] = i;
+  return {data, &std::free};
+}
+
 }  // namespace
 
 double measure_read_bandwidth_gbs(int threads, size_t bytes, int repeats) {
   const size_t n = bytes / sizeof(uint64_t);
-  auto* data = static_cast<uint64_t*>(std::aligned_alloc(4096, n * sizeof(uint64_t)));
-  if (!data) throw std::runtime_error("bandwidth probe: cannot allocate " + std::to_string(bytes) + " bytes");
-  std::unique_ptr<uint64_t, decltype(&std::free)> guard(data, &std::free);
-
-  // First touch by the same threads that read, so pages sit near them.
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (size_t i = 0; i < n; ++i) data[i] = i;
+  const ProbeBuffer buffer = probe_buffer(n, threads);
+  const uint64_t* data = buffer.get();
 
   double best = 0;
   volatile uint64_t sink = 0;
@@ -62,6 +68,34 @@ double measure_read_bandwidth_gbs(int threads, size_t bytes, int repeats) {
     sink = sink + total;
     double s = std::chrono::duration<double>(t1 - t0).count();
     best = std::max(best, static_cast<double>(n * sizeof(uint64_t)) / s / 1e9);
+  }
+  (void)sink;
+  return best;
+}
+
+double measure_burst_read_gbs(int threads, size_t region_bytes, size_t bytes, int repeats) {
+  const size_t region = std::max<size_t>(region_bytes / 4096, 1) * 4096 / sizeof(uint64_t);  // whole pages, in words
+  const size_t bursts = bytes / sizeof(uint64_t) / (region * threads);
+  if (bursts == 0) throw std::runtime_error("burst probe: regions larger than the buffer");
+  const ProbeBuffer buffer = probe_buffer(bursts * region * threads, threads);
+  const uint64_t* data = buffer.get();
+  double best = 0;
+  volatile uint64_t sink = 0;
+  for (int r = 0; r < repeats; ++r) {
+    uint64_t total = 0;
+    auto t0 = std::chrono::steady_clock::now();
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+    {
+      const int nt = omp_get_num_threads(), id = omp_get_thread_num();
+      for (size_t b = 0; b < bursts; ++b) {
+        total += sum_slice(data + (b * nt + id) * region, region);
+#pragma omp barrier
+      }
+    }
+    auto t1 = std::chrono::steady_clock::now();
+    sink = sink + total;
+    const double s = std::chrono::duration<double>(t1 - t0).count();
+    best = std::max(best, static_cast<double>(bursts * region * threads * sizeof(uint64_t)) / s / 1e9);
   }
   (void)sink;
   return best;
