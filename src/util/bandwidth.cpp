@@ -43,34 +43,38 @@ ProbeBuffer probe_buffer(size_t n, int threads) {
   return {data, &std::free};
 }
 
+// GB/s of the best of `repeats` passes in which every thread of a team of
+// `threads` sums what read(team size, thread id) reads, `bytes` in all.
+template <class Read>
+double best_gbs(int threads, size_t bytes, int repeats, Read read) {
+  double best = 0;
+  volatile uint64_t sink = 0;  // the sums, so no read is elided
+  for (int r = 0; r < repeats; ++r) {
+    uint64_t total = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+    total += read(omp_get_num_threads(), omp_get_thread_num());
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    sink = sink + total;
+    best = std::max(best, static_cast<double>(bytes) / s / 1e9);
+  }
+  (void)sink;
+  return best;
+}
+
 }  // namespace
 
 double measure_read_bandwidth_gbs(int threads, size_t bytes, int repeats) {
   const size_t n = bytes / sizeof(uint64_t);
   const ProbeBuffer buffer = probe_buffer(n, threads);
   const uint64_t* data = buffer.get();
-
-  double best = 0;
-  volatile uint64_t sink = 0;
-  for (int r = 0; r < repeats; ++r) {
-    uint64_t total = 0;
-    auto t0 = std::chrono::steady_clock::now();
-#pragma omp parallel num_threads(threads) reduction(+ : total)
-    {
-      const int nt = omp_get_num_threads(), id = omp_get_thread_num();
-      // Slices of whole 4 KiB pages keep every load aligned.
-      const size_t per_page = 4096 / sizeof(uint64_t);
-      const size_t pages = n / per_page;
-      const size_t begin = pages * id / nt * per_page, end = pages * (id + 1) / nt * per_page;
-      total += sum_slice(data + begin, end - begin);
-    }
-    auto t1 = std::chrono::steady_clock::now();
-    sink = sink + total;
-    double s = std::chrono::duration<double>(t1 - t0).count();
-    best = std::max(best, static_cast<double>(n * sizeof(uint64_t)) / s / 1e9);
-  }
-  (void)sink;
-  return best;
+  return best_gbs(threads, n * sizeof(uint64_t), repeats, [&](int nt, int id) {
+    // Slices of whole 4 KiB pages keep every load aligned.
+    const size_t per_page = 4096 / sizeof(uint64_t);
+    const size_t pages = n / per_page;
+    const size_t begin = pages * id / nt * per_page, end = pages * (id + 1) / nt * per_page;
+    return sum_slice(data + begin, end - begin);
+  });
 }
 
 double measure_burst_read_gbs(int threads, size_t region_bytes, size_t bytes, int repeats) {
@@ -79,26 +83,14 @@ double measure_burst_read_gbs(int threads, size_t region_bytes, size_t bytes, in
   if (bursts == 0) throw std::runtime_error("burst probe: regions larger than the buffer");
   const ProbeBuffer buffer = probe_buffer(bursts * region * threads, threads);
   const uint64_t* data = buffer.get();
-  double best = 0;
-  volatile uint64_t sink = 0;
-  for (int r = 0; r < repeats; ++r) {
-    uint64_t total = 0;
-    auto t0 = std::chrono::steady_clock::now();
-#pragma omp parallel num_threads(threads) reduction(+ : total)
-    {
-      const int nt = omp_get_num_threads(), id = omp_get_thread_num();
-      for (size_t b = 0; b < bursts; ++b) {
-        total += sum_slice(data + (b * nt + id) * region, region);
+  return best_gbs(threads, bursts * region * threads * sizeof(uint64_t), repeats, [&](int nt, int id) {
+    uint64_t sum = 0;
+    for (size_t b = 0; b < bursts; ++b) {
+      sum += sum_slice(data + (b * nt + id) * region, region);
 #pragma omp barrier
-      }
     }
-    auto t1 = std::chrono::steady_clock::now();
-    sink = sink + total;
-    const double s = std::chrono::duration<double>(t1 - t0).count();
-    best = std::max(best, static_cast<double>(bursts * region * threads * sizeof(uint64_t)) / s / 1e9);
-  }
-  (void)sink;
-  return best;
+    return sum;
+  });
 }
 
 }  // namespace qes
