@@ -36,6 +36,13 @@ qes::ColdWeights& weights(qes::DType type, int64_t rows, int64_t cols, bool hot)
   return *slot;
 }
 
+// GB/s of weight bytes read, one matrix per iteration.
+void set_weight_rate(benchmark::State& state, const qes::ColdWeights& w) {
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(state.iterations()) *
+                                                  static_cast<double>(w.matrix_bytes()) / 1e9,
+                                              benchmark::Counter::kIsRate);
+}
+
 void bm_matmul(benchmark::State& state, qes::Isa isa, qes::DType type, int64_t rows, int64_t cols, int batch,
                bool hot) {
   const int threads = bench_threads();
@@ -54,9 +61,8 @@ void bm_matmul(benchmark::State& state, qes::Isa isa, qes::DType type, int64_t r
       qes::matmul(w.next(), x.data(), cols, batch, y.data(), rows, threads);
     benchmark::DoNotOptimize(y.data());
   }
+  set_weight_rate(state, w);
   const double calls = static_cast<double>(state.iterations());
-  state.counters["GB/s"] = benchmark::Counter(calls * static_cast<double>(w.matrix_bytes()) / 1e9,
-                                              benchmark::Counter::kIsRate);
   state.counters["GOPS"] = benchmark::Counter(calls * 2.0 * rows * cols * batch / 1e9, benchmark::Counter::kIsRate);
   state.counters["threads"] = threads;
 }
@@ -73,9 +79,7 @@ void bm_rows_hot(benchmark::State& state, qes::Isa isa, qes::DType type, int64_t
     qes::matmul_rows(isa, w.next(), acts, 0, rows, y.data(), rows);
     benchmark::DoNotOptimize(y.data());
   }
-  const double calls = static_cast<double>(state.iterations());
-  state.counters["GB/s"] = benchmark::Counter(calls * static_cast<double>(w.matrix_bytes()) / 1e9,
-                                              benchmark::Counter::kIsRate);
+  set_weight_rate(state, w);
 }
 
 void bm_read_bandwidth(benchmark::State& state) {

@@ -64,6 +64,24 @@ std::vector<qes::GenerationRequest> bench_requests(const qes::ModelConfig& c, in
   return reqs;
 }
 
+qes::GeneratorOptions generator_options(const BenchArgs& a, int batch) {
+  qes::GeneratorOptions opt;
+  opt.kv_type = a.kv == "f32" ? qes::KvType::F32 : qes::KvType::F16;
+  opt.max_step_rows = a.step_rows;
+  opt.batch = batch;
+  return opt;
+}
+
+// The read-bandwidth probe and the batch-1 decode bound it gives: tokens/s if
+// every token's weights were read at that rate.
+struct DecodeBound {
+  double gbs, tokens_per_s;
+};
+DecodeBound decode_bound(const qes::Model& model) {
+  const double gbs = qes::measure_read_bandwidth_gbs(qes::thread_count(), size_t{1} << 29, 3);
+  return {gbs, gbs * 1e9 / static_cast<double>(model.weight_bytes_per_token())};
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
@@ -75,21 +93,16 @@ double median(std::vector<double> v) {
 // decode run and a probe minutes apart are not comparable; each round's pair
 // is, and the median of the rounds' ratios is the figure to quote.
 void bandwidth_rounds(const BenchArgs& a, const qes::Model& model) {
-  qes::GeneratorOptions opt;
-  opt.kv_type = a.kv == "f32" ? qes::KvType::F32 : qes::KvType::F16;
-  opt.max_step_rows = a.step_rows;
-  opt.batch = 1;
   const auto requests = bench_requests(model.config, 1, a.prompt_tokens, a.new_tokens);
   std::vector<double> ratios;
   for (int r = 1; r <= a.bandwidth_rounds; r++) {
-    qes::Generator gen(model, opt);
+    qes::Generator gen(model, generator_options(a, 1));
     qes::GenerationStats st;
     gen.generate(requests, &st);
-    const double gbs = qes::measure_read_bandwidth_gbs(qes::thread_count(), size_t{1} << 29, 3);
-    const double bound = gbs * 1e9 / static_cast<double>(model.weight_bytes_per_token());
-    ratios.push_back(st.decode_tokens_per_s() / bound);
+    const DecodeBound bound = decode_bound(model);
+    ratios.push_back(st.decode_tokens_per_s() / bound.tokens_per_s);
     std::printf("round %d: batch-1 decode %.2f tokens/s, read bandwidth %.2f GB/s, bound %.2f: %.2f of the bound\n", r,
-                st.decode_tokens_per_s(), gbs, bound, ratios.back());
+                st.decode_tokens_per_s(), bound.gbs, bound.tokens_per_s, ratios.back());
     std::fflush(stdout);
   }
   const auto [lo, hi] = std::minmax_element(ratios.begin(), ratios.end());
@@ -112,13 +125,9 @@ void run_bench(const BenchArgs& a) {
                qes::format_bytes(model.weight_bytes_per_token()).c_str(),
                qes::kernel_name(model.weights.layers[0].wq.type, 4).c_str());
 
-  qes::GeneratorOptions opt;
-  opt.kv_type = a.kv == "f32" ? qes::KvType::F32 : qes::KvType::F16;
-  opt.max_step_rows = a.step_rows;
   {
     // Warm-up: fault the mapped weights in.
-    opt.batch = 1;
-    qes::Generator warm(model, opt);
+    qes::Generator warm(model, generator_options(a, 1));
     warm.generate(bench_requests(c, 1, 4, 2));
   }
   std::printf("threads %d, prompts of %d tokens, %d new tokens each\n", qes::thread_count(), a.prompt_tokens, a.new_tokens);
@@ -129,8 +138,7 @@ void run_bench(const BenchArgs& a) {
   double batch1_decode = 0;
   size_t largest_kv = 0;
   for (int b : batches) {
-    opt.batch = b;
-    qes::Generator gen(model, opt);
+    qes::Generator gen(model, generator_options(a, b));
     qes::GenerationStats st;
     const auto requests = bench_requests(c, b, a.prompt_tokens, a.new_tokens);
     const double cpu0 = cpu_seconds();
@@ -149,10 +157,11 @@ void run_bench(const BenchArgs& a) {
               static_cast<double>(peak) / static_cast<double>(file_bytes + largest_kv));
   if (a.bandwidth) {
     // Measured last: its buffer would otherwise count in the peak RSS above.
-    const double gbs = qes::measure_read_bandwidth_gbs(qes::thread_count(), size_t{1} << 29, 3);
-    const double bound = gbs * 1e9 / static_cast<double>(model.weight_bytes_per_token());
-    std::printf("read bandwidth %.2f GB/s (%d threads): batch-1 decode bound %.2f tokens/s", gbs, qes::thread_count(), bound);
-    if (batch1_decode > 0) std::printf(", measured %.2f = %.2f of the bound", batch1_decode, batch1_decode / bound);
+    const DecodeBound bound = decode_bound(model);
+    std::printf("read bandwidth %.2f GB/s (%d threads): batch-1 decode bound %.2f tokens/s", bound.gbs,
+                qes::thread_count(), bound.tokens_per_s);
+    if (batch1_decode > 0)
+      std::printf(", measured %.2f = %.2f of the bound", batch1_decode, batch1_decode / bound.tokens_per_s);
     std::printf("\n");
     if (a.bandwidth_rounds > 1) bandwidth_rounds(a, model);
   }
