@@ -248,7 +248,11 @@ TEST_P(PathTest, NeverReadsPastTheMatrix) {
   };
   const Case cases[] = {{DType::Q4_0, 16001, 32}, {DType::Q4_0, 9001, 64},  {DType::Q4_0, 1203, 416},
                         {DType::Q4_0, 37, 96},    {DType::Q8_0, 9001, 32},  {DType::Q8_0, 4001, 96},
-                        {DType::Q8_0, 33, 160},   {DType::Q4_1, 9001, 64},  {DType::I4_G64, 999, 128}};
+                        {DType::Q8_0, 33, 160},   {DType::Q4_1, 9001, 64},  {DType::I4_G64, 999, 128},
+                        // 8-byte aligned rows (128-multiple columns), which the
+                        // streaming GEMV reads as whole, masked cache lines.
+                        {DType::Q4_0, 4000, 128}, {DType::Q4_0, 600, 896},  {DType::Q8_0, 2000, 128},
+                        {DType::Q8_0, 300, 896}};
   for (const Case& c : cases) {
     const auto w = random_matrix(c.t, c.rows, c.k, 31);
     const GuardedMatrix g(w.m);
@@ -337,7 +341,10 @@ TEST_P(PathTest, X86QuantKernelsEqualTheReferenceBitForBit) {
     int64_t rows, k;
   };
   for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_1}) {
-    for (Case c : {Case{37, 96}, Case{70, 4096 + 32}, Case{600, 4096 + 32}, Case{5000, 64}}) {
+    // 4096 + 32 and 64 columns: rows at any even offset; 896 and 4864: rows
+    // 8-byte aligned, so the streaming GEMV's aligned loads (a row's last
+    // chunk 12 and 8 blocks).
+    for (Case c : {Case{37, 96}, Case{70, 4096 + 32}, Case{600, 4096 + 32}, Case{5000, 64}, Case{600, 896}, Case{100, 4864}}) {
       const auto w = random_matrix(t, c.rows, c.k, 41);
       for (int nb : {1, 2, 3, 4, 5, 16, 17, 64}) {
         if (c.rows * c.k * nb > int64_t{40} << 20) continue;  // keep the scalar reference quick
