@@ -157,6 +157,21 @@ void force_isa(std::string_view name) {
   force_isa(isa);
 }
 
+namespace {
+std::atomic<int> g_line_loads{static_cast<int>(LineLoads::Auto)};
+}  // namespace
+
+void set_line_loads(LineLoads mode) { g_line_loads.store(static_cast<int>(mode), std::memory_order_relaxed); }
+
+bool whole_line_loads() {
+  static const bool amd = simd::cpu_is_amd();
+  switch (static_cast<LineLoads>(g_line_loads.load(std::memory_order_relaxed))) {
+    case LineLoads::Whole: return true;
+    case LineLoads::Split: return false;
+    default: return amd;
+  }
+}
+
 std::string kernel_name(DType wtype, int nb) { return kernel_name(wtype, nb, active_isa()); }
 
 std::string kernel_name(DType wtype, int nb, Isa isa) {

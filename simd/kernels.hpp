@@ -61,5 +61,6 @@ std::string_view ftype_name(FType t);  // "f32", "f16", "bf16"
 
 // CPU feature detection (cpu_features.cpp).
 bool cpu_has(Isa isa);
+bool cpu_is_amd();  // cpuid vendor "AuthenticAMD" (tuning choices, never correctness)
 
 }  // namespace qes::simd

@@ -168,9 +168,10 @@ inline __m512 q8_scales(const __m512i (&c)[9]) {
 // r[0..kFull] (r[kFull]: its low 32 bytes). When p is 8-byte aligned they are
 // read with loads that never cross a cache line: the lines the chunk touches,
 // loaded whole but masked to the chunk's bytes (nothing outside it is read),
-// then shifted into place. epyc2 streams split loads from DRAM at ~40 GB/s,
-// whole lines at ~58, and the shifted loads also compute faster (rows_hot
-// Q4_0 448x4864 39.2 against 44.4 us).
+// then shifted into place. epyc2 (Zen 5) streams split loads from DRAM at
+// ~40 GB/s, whole lines at ~58, and the shifted loads also compute faster
+// there (rows_hot Q4_0 448x4864 39.2 against 44.4 us); on the Xeon they
+// compute slower (80.3 against 61.1 us), see qes::LineLoads.
 template <int kFull, bool kAligned8>
 inline void load_chunk(const uint8_t* p, __m512i (&r)[kFull + 1]) {
   if constexpr (!kAligned8) {
@@ -347,10 +348,11 @@ void stream_gemv_rows(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::
 }
 
 // Chunks start 8-byte aligned when the matrix and its row stride are (every
-// row of 128-multiple columns, in a GGUF's 32-byte aligned data).
+// row of 128-multiple columns, in a GGUF's 32-byte aligned data); whether
+// whole-line loads pay depends on the CPU (qes::whole_line_loads).
 template <QType T, int NB>
 void stream_gemv(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, float* y, int64_t ldy) {
-  if (reinterpret_cast<uintptr_t>(w.data) % 8 == 0 && w.row_stride() % 8 == 0)
+  if (reinterpret_cast<uintptr_t>(w.data) % 8 == 0 && w.row_stride() % 8 == 0 && whole_line_loads())
     stream_gemv_rows<T, NB, true>(w, r0, r1, x, y, ldy);
   else
     stream_gemv_rows<T, NB, false>(w, r0, r1, x, y, ldy);

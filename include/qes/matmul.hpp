@@ -40,6 +40,16 @@ Isa active_isa();
 void force_isa(Isa isa);
 void force_isa(std::string_view name);
 
+// How the AVX-512 VNNI streaming GEMV (batch 1-4, matrices larger than the
+// caches) reads rows that start 8-byte aligned: Whole cache lines shifted
+// into place (on AMD Zen 5, loads that split cache lines stream from DRAM
+// ~30 % slower), or Split: plain unaligned loads (on Intel the shifts compete
+// for its one 512-bit shuffle port and cost more than the splits). Auto picks
+// Whole on AMD CPUs, Split elsewhere. Results are the same bits either way.
+enum class LineLoads : int { Auto = 0, Whole, Split };
+void set_line_loads(LineLoads mode);  // for tests and benchmarks
+bool whole_line_loads();              // what Auto (or the forced mode) means on this CPU
+
 // Kernel names of the active path (or of `isa`), e.g. "gemv_q4_0_q8__avx512vnni"
 // for nb == 1 and "gemm_q4_0_q8__avx512vnni" for nb > 1. Ops a path does not
 // implement fall back to the scalar kernel, and the name says so.

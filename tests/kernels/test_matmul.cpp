@@ -72,6 +72,17 @@ class PathTest : public ::testing::TestWithParam<Isa> {
   }
 };
 
+// Sets how the streaming GEMV reads 8-byte aligned rows for one scope, then
+// puts back Auto, so both ways are tested whatever this CPU's default.
+class LineLoadsScope {
+ public:
+  explicit LineLoadsScope(LineLoads mode) { set_line_loads(mode); }
+  ~LineLoadsScope() { set_line_loads(LineLoads::Auto); }
+  LineLoadsScope(const LineLoadsScope&) = delete;
+  LineLoadsScope& operator=(const LineLoadsScope&) = delete;
+};
+constexpr LineLoads kBothLineLoads[] = {LineLoads::Whole, LineLoads::Split};
+
 std::string where(DType t, int64_t rows, int64_t k, int nb) {
   return std::string(dtype_name(t)) + " " + std::to_string(rows) + "x" + std::to_string(k) + " nb=" +
          std::to_string(nb);
@@ -253,7 +264,9 @@ TEST_P(PathTest, NeverReadsPastTheMatrix) {
                         // streaming GEMV reads as whole, masked cache lines.
                         {DType::Q4_0, 4000, 128}, {DType::Q4_0, 600, 896},  {DType::Q8_0, 2000, 128},
                         {DType::Q8_0, 300, 896}};
+  for (const LineLoads mode : kBothLineLoads)
   for (const Case& c : cases) {
+    const LineLoadsScope scope(mode);
     const auto w = random_matrix(c.t, c.rows, c.k, 31);
     const GuardedMatrix g(w.m);
     for (int nb : {1, 2, 3, 4, 17}) {
@@ -266,7 +279,7 @@ TEST_P(PathTest, NeverReadsPastTheMatrix) {
       // The last rows alone too (a call that starts near the end).
       matmul_rows(GetParam(), g.m, x, c.rows - 3, c.rows, guarded.data(), c.rows);
       EXPECT_EQ(std::memcmp(plain.data(), guarded.data(), plain.size() * sizeof(float)), 0)
-          << where(c.t, c.rows, c.k, nb);
+          << where(c.t, c.rows, c.k, nb) << (mode == LineLoads::Whole ? " whole-line loads" : " split loads");
     }
   }
 }
@@ -274,6 +287,16 @@ TEST_P(PathTest, NeverReadsPastTheMatrix) {
 INSTANTIATE_TEST_SUITE_P(Paths, PathTest,
                          ::testing::Values(Isa::Avx2, Isa::Avx512, Isa::Avx512Vnni, Isa::Neon, Isa::NeonDot),
                          [](const auto& info) { return std::string(isa_name(info.param)); });
+
+TEST(Matmul, LineLoadsCanBeForcedAndAutoIsFixedPerCpu) {
+  const bool automatic = whole_line_loads();
+  set_line_loads(LineLoads::Whole);
+  EXPECT_TRUE(whole_line_loads());
+  set_line_loads(LineLoads::Split);
+  EXPECT_FALSE(whole_line_loads());
+  set_line_loads(LineLoads::Auto);
+  EXPECT_EQ(whole_line_loads(), automatic);
+}
 
 TEST(Matmul, PublicApiMatchesRowKernelsAndChecksInput) {
   const int64_t rows = 70, k = 256;
@@ -340,7 +363,9 @@ TEST_P(PathTest, X86QuantKernelsEqualTheReferenceBitForBit) {
   struct Case {
     int64_t rows, k;
   };
+  for (const LineLoads mode : kBothLineLoads)
   for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_1}) {
+    const LineLoadsScope scope(mode);
     // 4096 + 32 and 64 columns: rows at any even offset; 896 and 4864: rows
     // 8-byte aligned, so the streaming GEMV's aligned loads (a row's last
     // chunk 12 and 8 blocks).
@@ -355,7 +380,8 @@ TEST_P(PathTest, X86QuantKernelsEqualTheReferenceBitForBit) {
         matmul_rows(Isa::Scalar, w.m, x, 0, c.rows, ref.data(), c.rows);
         matmul_rows(isa, w.m, x, 0, c.rows, got.data(), c.rows);
         for (size_t i = 0; i < ref.size(); i++)
-          ASSERT_EQ(got[i], ref[i]) << where(t, c.rows, c.k, nb) << " output " << i;
+          ASSERT_EQ(got[i], ref[i]) << where(t, c.rows, c.k, nb) << " output " << i
+                                    << (mode == LineLoads::Whole ? " whole-line loads" : " split loads");
       }
     }
   }
