@@ -2,6 +2,7 @@
 // code runs for every path, so all paths see identical int8 activations and
 // their integer dot products can be compared exactly.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -21,7 +22,28 @@ int32_t round_even(float v) {
   std::memcpy(&bits, &t, sizeof bits);
   return static_cast<int32_t>(bits & 0x7fffff) - 0x400000;
 }
+std::atomic<uint64_t> g_next_stamp{1};
 }  // namespace
+
+QuantizedActivations::QuantizedActivations(const QuantizedActivations& o)
+    : cols_(o.cols_), nb_(o.nb_), q_(o.q_), d_(o.d_), sum_(o.sum_), dsum_(o.dsum_) {
+  restamp();
+}
+
+QuantizedActivations& QuantizedActivations::operator=(const QuantizedActivations& o) {
+  cols_ = o.cols_;
+  nb_ = o.nb_;
+  q_ = o.q_;
+  d_ = o.d_;
+  sum_ = o.sum_;
+  dsum_ = o.dsum_;
+  restamp();
+  return *this;
+}
+
+void QuantizedActivations::restamp() {
+  stamp_.store(g_next_stamp.fetch_add(1, std::memory_order_relaxed), std::memory_order_relaxed);
+}
 
 void QuantizedActivations::quantize(const float* x, int64_t ldx, int nb, int64_t cols) {
   resize(nb, cols);
@@ -41,6 +63,7 @@ void QuantizedActivations::resize(int nb, int64_t cols) {
   d_.resize(static_cast<size_t>(nb) * nblocks);
   sum_.resize(d_.size());
   dsum_.resize(d_.size());
+  restamp();
 }
 
 // Written so that GCC vectorizes it at the baseline ISA (SSE2 on x86-64, NEON
@@ -106,6 +129,7 @@ void QuantizedActivations::quantize_vectors(const float* x, int64_t ldx, int b0,
       }
     }
   }
+  restamp();  // after the writes: threads filling other vectors restamp too
 }
 
 }  // namespace qes

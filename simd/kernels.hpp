@@ -21,6 +21,7 @@ struct ActView {
   int64_t cols;
   int64_t blocks;       // cols / 32
   int nb;
+  uint64_t stamp = 0;   // QuantizedActivations::stamp(); 0: unknown (never reuse derived data)
 };
 
 using QuantKernel = void (*)(const QuantMatrix& w, int64_t r0, int64_t r1, const ActView& x, float* y, int64_t ldy);

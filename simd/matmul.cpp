@@ -32,7 +32,7 @@ void check_common(const QuantMatrix& w, int nb, const float* y) {
 }
 
 simd::ActView view(const QuantizedActivations& x) {
-  return {x.q(), x.d(), x.sum(), x.dsum(), x.cols(), x.blocks(), x.batch()};
+  return {x.q(), x.d(), x.sum(), x.dsum(), x.cols(), x.blocks(), x.batch(), x.stamp()};
 }
 
 simd::QuantKernel quant_kernel(Isa isa, const QuantMatrix& w, int nb) {

@@ -51,6 +51,21 @@ struct StreamActs {
   Buffer<Line> q_buf;          // nb * chunks * 8 lines (two blocks' values each)
   Buffer<float> d_buf;         // nb * chunks * 16
   Buffer<int32_t> bias_buf;    // nb * chunks * 16: -offset * sum
+  // What the buffers hold: activations x.stamp arranged for type `type`. A
+  // layer's rows cut into several calls (threads sharing work) arrange them once.
+  uint64_t stamp = 0;
+  QType type = QType::kCount;
+  StreamView view{};
+
+  template <QType T>
+  StreamView get(const simd::ActView& x) {
+    if (x.stamp == 0 || x.stamp != stamp || type != T) {
+      view = prepare<T>(x);
+      stamp = x.stamp;
+      type = T;
+    }
+    return view;
+  }
 
   template <QType T>
   StreamView prepare(const simd::ActView& x) {
@@ -303,7 +318,7 @@ template <QType T, int NB, bool kAligned8>
 void stream_gemv_rows(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, float* y, int64_t ldy) {
   constexpr size_t kBlock = Traits<T>::kBlock, kChunkBytes = kChunk * kBlock;
   thread_local StreamActs acts;
-  const StreamView a = acts.prepare<T>(x);
+  const StreamView a = acts.get<T>(x);
   const int64_t chunks = a.chunks, full = x.blocks / kChunk;
   const int rem = static_cast<int>(x.blocks % kChunk);
   // [vector][row][chunk], 16 floats each. Zeroed when it grows, so rows past

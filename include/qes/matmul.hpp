@@ -12,6 +12,7 @@
 // x holds nb vectors of cols floats, vector b at x + b*ldx; y[b*ldy + r].
 // Results do not depend on the thread count: rows are split in fixed tiles and
 // every output is reduced by one thread in a fixed order.
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -64,6 +65,10 @@ inline constexpr int kMaxBatch = 64;  // vectors per matmul call
 // d*sum as a float at dsum()[...] (the sums fold zero points and offsets in).
 class QuantizedActivations {
  public:
+  QuantizedActivations() = default;
+  QuantizedActivations(const QuantizedActivations& o);
+  QuantizedActivations& operator=(const QuantizedActivations& o);
+
   // x: nb vectors of `cols` floats (cols a multiple of 32), vector b at x + b*ldx.
   void quantize(const float* x, int64_t ldx, int nb, int64_t cols);
   // The same in two steps, so threads can fill disjoint vectors at once:
@@ -78,8 +83,13 @@ class QuantizedActivations {
   const float* d() const { return d_.data(); }
   const int32_t* sum() const { return sum_.data(); }
   const float* dsum() const { return dsum_.data(); }
+  // Changes (to a value never used before, by any object) whenever the
+  // contents do, so kernels may keep data derived from them between calls.
+  uint64_t stamp() const { return stamp_.load(std::memory_order_relaxed); }
 
  private:
+  void restamp();
+  std::atomic<uint64_t> stamp_{0};
   int64_t cols_ = 0;
   int nb_ = 0;
   std::vector<int8_t> q_;

@@ -68,6 +68,7 @@ void ForwardPass::Activations::prepare(const float* att, int n, int m, const Mod
 
 void ForwardPass::ensure_threads(int threads) {
   while (static_cast<int>(per_thread_.size()) < threads) per_thread_.emplace_back(cfg_, kRedundantRows);
+  if (shares_.size() < threads) shares_.resize(threads);
   const size_t need_scores = static_cast<size_t>(threads) * (cfg_.n_heads / cfg_.n_kv_heads) * cache_.context();
   if (scores_.size() < need_scores) scores_.resize(need_scores);
 }
@@ -227,14 +228,14 @@ void ForwardPass::step(std::span<const StepRow> rows, float* logits, bool shared
     }
     if (quantized(lw.wq) || quantized(lw.wk) || quantized(lw.wv)) a.in_dim.quantize_rows(r0, r1);
     sync();
-    mops::linear({{&lw.wq, q_.data()}, {&lw.wk, k_.data()}, {&lw.wv, v_.data()}}, a.in_dim);
+    mops::linear({{&lw.wq, q_.data()}, {&lw.wk, k_.data()}, {&lw.wv, v_.data()}}, a.in_dim, &shares_);
     barrier_.wait();
     attention(rows, l);
     barrier_.wait();
 
     if (quantized(lw.wo)) a.in_att.quantize_rows(r0, r1);
     sync();
-    mops::linear({{&lw.wo, o_.data()}}, a.in_att);
+    mops::linear({{&lw.wo, o_.data()}}, a.in_att, &shares_);
     barrier_.wait();
     for (int r = r0; r < r1; r++) {
       float* x = row(a.x, r, dim);
@@ -244,13 +245,13 @@ void ForwardPass::step(std::span<const StepRow> rows, float* logits, bool shared
     }
     if (quantized(lw.w_gate) || quantized(lw.w_up)) a.in_dim.quantize_rows(r0, r1);
     sync();
-    mops::linear({{&lw.w_gate, gate_.data()}, {&lw.w_up, up_.data()}}, a.in_dim);
+    mops::linear({{&lw.w_gate, gate_.data()}, {&lw.w_up, up_.data()}}, a.in_dim, &shares_);
     barrier_.wait();
 
     for (int r = r0; r < r1; r++) ops::silu_mul(row(a.act, r, ffn), row(gate_, r, ffn), row(up_, r, ffn), ffn);
     if (quantized(lw.w_down)) a.in_ffn.quantize_rows(r0, r1);
     sync();
-    mops::linear({{&lw.w_down, o_.data()}}, a.in_ffn);
+    mops::linear({{&lw.w_down, o_.data()}}, a.in_ffn, &shares_);
     barrier_.wait();
   }
   for (int r = r0; r < r1; r++) {
@@ -268,7 +269,7 @@ void ForwardPass::step(std::span<const StepRow> rows, float* logits, bool shared
     ops::rmsnorm(row(a.norm, j, dim), row(a.x, logit_rows_[j], dim), w.output_norm.data(), dim, cfg_.rms_eps);
   if (quantized(w.output)) a.in_logits.quantize_rows(j0, j1);
   sync();
-  mops::linear({{&w.output, logits}}, a.in_logits);
+  mops::linear({{&w.output, logits}}, a.in_logits, &shares_);
   // The region's closing barrier (OpenMP's) ends the step.
 }
 

@@ -77,6 +77,7 @@ class ForwardPass {
   std::vector<int64_t> run_cost_;           // positions attended over by each run's rows
   std::vector<int> run_order_;              // runs_, most costly first
   SpinBarrier barrier_;
+  model_ops::RowShares shares_;             // decode rows of each linear layer, one share per thread
 };
 
 }  // namespace qes

@@ -11,6 +11,7 @@ namespace {
 // Rows of one matrix per work item: a multiple of the kernels' 32-row tile,
 // small enough that 2..16 threads split even the 128-row K/V matrices.
 constexpr int64_t kBlockRows = 64;
+constexpr int64_t kTileRows = 32;  // the kernels' row tile (simd/matmul.cpp)
 
 // Rows per work item for matrix w. With up to 4 activation rows (decode at
 // batch 1-4) the weights are read from memory at close to the kernels' speed,
@@ -44,10 +45,103 @@ void LinearInput::quantize_rows(int r0, int r1) {
   }
 }
 
-void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in) {
+void RowShares::resize(int threads) {
+  if (threads != size()) spans_ = std::vector<Span>(static_cast<size_t>(threads));
+}
+
+void RowShares::open(int owner, int64_t tiles) {
+  spans_[owner].v.store(static_cast<uint64_t>(tiles) << 32, std::memory_order_release);
+}
+
+bool RowShares::take_front(int owner, int64_t want, int64_t* a, int64_t* b) {
+  std::atomic<uint64_t>& span = spans_[owner].v;
+  uint64_t v = span.load(std::memory_order_acquire);
+  for (;;) {
+    const int64_t lo = static_cast<int64_t>(v & 0xffffffffu), hi = static_cast<int64_t>(v >> 32);
+    if (lo >= hi) return false;
+    const int64_t end = std::min(hi, lo + want);
+    if (span.compare_exchange_weak(v, (v & ~uint64_t{0xffffffffu}) | static_cast<uint64_t>(end), std::memory_order_acq_rel)) {
+      *a = lo, *b = end;
+      return true;
+    }
+  }
+}
+
+bool RowShares::take_back(int owner, int64_t want, int64_t* a, int64_t* b) {
+  std::atomic<uint64_t>& span = spans_[owner].v;
+  uint64_t v = span.load(std::memory_order_acquire);
+  for (;;) {
+    const int64_t lo = static_cast<int64_t>(v & 0xffffffffu), hi = static_cast<int64_t>(v >> 32);
+    if (lo >= hi) return false;
+    const int64_t begin = std::max(lo, hi - want);
+    if (span.compare_exchange_weak(v, (static_cast<uint64_t>(begin) << 32) | static_cast<uint64_t>(lo), std::memory_order_acq_rel)) {
+      *a = begin, *b = hi;
+      return true;
+    }
+  }
+}
+
+namespace {
+
+// Tiles per run: a thread's own share in runs of ~256 KiB of weights (long
+// streams, few atomic operations), taken from the others in runs of ~32 KiB
+// (the finish evens out to within a few microseconds).
+int64_t tiles_per_run(const QuantMatrix& w, size_t bytes) {
+  const size_t tile = static_cast<size_t>(kTileRows) * w.row_stride();
+  return std::max<int64_t>(1, static_cast<int64_t>(bytes / tile));
+}
+
+// The decode case of linear(): RowShares over the outputs' tiles together.
+void linear_shared(const LinearOutput* outs, int n_out, const LinearInput& in, RowShares& shares) {
+  const int nth = omp_get_num_threads(), tid = omp_get_thread_num();
+  const Isa isa = active_isa();
+  // Share t holds, output after output, tiles [T*t/nth, T*(t+1)/nth) of each
+  // output's T tiles. Its length, and its tiles [a, b) run through.
+  auto tiles_of = [&](int o) { return (outs[o].w->rows + kTileRows - 1) / kTileRows; };
+  auto first_tile = [&](int o, int t) { return tiles_of(o) * t / nth; };
+  auto share_tiles = [&](int t) {
+    int64_t n = 0;
+    for (int o = 0; o < n_out; o++) n += first_tile(o, t + 1) - first_tile(o, t);
+    return n;
+  };
+  auto run = [&](int t, int64_t a, int64_t b) {
+    for (int o = 0; o < n_out && a < b; o++) {
+      const int64_t t0 = first_tile(o, t), n = first_tile(o, t + 1) - t0;
+      if (a < n) {
+        const QuantMatrix& w = *outs[o].w;
+        const int64_t end = std::min(b, n);
+        const int64_t r0 = (t0 + a) * kTileRows, r1 = std::min(w.rows, (t0 + end) * kTileRows);
+        if (is_quantized(w.type))
+          matmul_rows(isa, w, in.chunk(0), r0, r1, outs[o].y, w.rows);
+        else
+          matmul_rows(isa, w, in.x(), in.cols(), in.rows(), r0, r1, outs[o].y, w.rows);
+        a = end;
+      }
+      a -= n, b -= n;
+    }
+  };
+  // Run lengths from the first output's rows (the outputs of one call have
+  // the same columns and type in every architecture qes runs).
+  const int64_t own = tiles_per_run(*outs[0].w, size_t{256} << 10), steal = tiles_per_run(*outs[0].w, size_t{32} << 10);
+  shares.open(tid, share_tiles(tid));
+  int64_t a, b;
+  while (shares.take_front(tid, own, &a, &b)) run(tid, a, b);
+  for (int k = 1; k < nth; k++) {
+    const int victim = (tid + k) % nth;
+    while (shares.take_back(victim, steal, &a, &b)) run(victim, a, b);
+  }
+}
+
+}  // namespace
+
+void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in, RowShares* shares) {
   const LinearOutput* outs = outputs.begin();
   const int n_out = static_cast<int>(outputs.size());
   const int threads = omp_get_num_threads();  // 1 outside a parallel region
+  if (shares && threads > 1 && in.rows() <= 4 && shares->size() >= threads) {
+    linear_shared(outs, n_out, in, *shares);
+    return;
+  }
   auto block_rows_of = [&](const QuantMatrix& w) { return rows_per_item(w, in.rows(), threads); };
   auto blocks_of = [&](const QuantMatrix& w) { return (w.rows + block_rows_of(w) - 1) / block_rows_of(w); };
   int64_t items = 0;

@@ -5,6 +5,7 @@
 #include "qes/matmul.hpp"
 #include "qes/model.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <initializer_list>
 #include <vector>
@@ -41,13 +42,44 @@ struct LinearOutput {
   float* y;  // n rows of w->rows floats
 };
 
+// How the threads of a step share a linear layer's rows when the input is up
+// to 4 rows (decode): each thread owns a contiguous share of every output's
+// 32-row tiles and takes them from the front in runs; a thread done with its
+// own share takes single runs from the back of the others'. Weight reads stay
+// long sequential streams (one per thread), and a thread the OS or a busy
+// sibling core slows down does not keep the rest waiting at the next barrier
+// (epyc2's second vCPU ran 8-27 % slower than the first in whole decode runs).
+class RowShares {
+ public:
+  void resize(int threads);
+  int size() const { return static_cast<int>(spans_.size()); }
+  // Every thread opens its own share at the start of a linear call; all
+  // shares were used up by the end of the previous call, and the caller put
+  // a barrier between the calls, so a thread that looks at a share not yet
+  // opened sees it empty.
+  void open(int owner, int64_t tiles);
+  // Up to `want` tiles [*a, *b) of `owner`'s share, from its front (the
+  // owner) or its back (others). False when the share is used up.
+  bool take_front(int owner, int64_t want, int64_t* a, int64_t* b);
+  bool take_back(int owner, int64_t want, int64_t* a, int64_t* b);
+
+ private:
+  // Tiles [low 32 bits, high 32 bits) still free; one cache line each.
+  struct alignas(64) Span {
+    std::atomic<uint64_t> v{0};
+  };
+  std::vector<Span> spans_;
+};
+
 // For each output: y[r][o] = sum_c W[o][c] * x[r][c] for every row r of the
-// input. Called by every thread of the enclosing parallel region (an orphaned
-// `omp for nowait`, work-shared over blocks of rows of all the matrices
-// together: the caller synchronizes), or by one thread outside any region. Blocks start at multiples of 32 rows, the kernels' fixed row
-// tile, so every output element is computed the same way whatever the thread
-// count, and depends only on its own row of x, never on the other rows.
-void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in);
+// input. Called by every thread of the enclosing parallel region (the caller
+// synchronizes after it), or by one thread outside any region. Up to 4 input
+// rows, with `shares` for at least the team: shared out as RowShares says;
+// otherwise an orphaned `omp for nowait` over blocks of rows of all the
+// matrices together. Blocks start at multiples of 32 rows, the kernels' fixed
+// row tile, so every output element is computed the same way whatever the
+// thread count, and depends only on its own row of x, never on the other rows.
+void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in, RowShares* shares = nullptr);
 
 // Row `row` of any matrix (the token embedding) as floats.
 void embedding_row(const QuantMatrix& m, int64_t row, float* out);

@@ -288,6 +288,36 @@ INSTANTIATE_TEST_SUITE_P(Paths, PathTest,
                          ::testing::Values(Isa::Avx2, Isa::Avx512, Isa::Avx512Vnni, Isa::Neon, Isa::NeonDot),
                          [](const auto& info) { return std::string(isa_name(info.param)); });
 
+// Kernels may keep data derived from the activations between calls (the
+// streaming GEMV arranges them once per QuantizedActivations::stamp()): new
+// contents in the same object, or a copy, must be seen.
+TEST_P(PathTest, ReusedActivationsObjectsGiveFreshResults) {
+  const Isa isa = GetParam();
+  const int64_t rows = 300, k = 896;  // large enough for the streaming GEMV
+  for (DType t : {DType::Q4_0, DType::Q8_0}) {
+    const auto w = random_matrix(t, rows, k, 51);
+    const auto x1 = random_vectors(1, k, 52), x2 = random_vectors(1, k, 53);
+    QuantizedActivations fresh1, fresh2, reused;
+    fresh1.quantize(x1.data(), k, 1, k);
+    fresh2.quantize(x2.data(), k, 1, k);
+    std::vector<float> want1(rows), want2(rows), got(rows);
+    matmul_rows(isa, w.m, fresh1, 0, rows, want1.data(), rows);
+    matmul_rows(isa, w.m, fresh2, 0, rows, want2.data(), rows);
+    ASSERT_NE(want1, want2);
+    reused.quantize(x1.data(), k, 1, k);
+    matmul_rows(isa, w.m, reused, 0, rows, got.data(), rows);
+    EXPECT_EQ(got, want1) << where(t, rows, k, 1);
+    reused.quantize_vectors(x2.data(), k, 0, 1);  // same object, same shape, new values
+    matmul_rows(isa, w.m, reused, 0, 150, got.data(), rows);
+    matmul_rows(isa, w.m, reused, 150, rows, got.data(), rows);
+    EXPECT_EQ(got, want2) << where(t, rows, k, 1) << " after new values";
+    const QuantizedActivations copy = fresh1;
+    EXPECT_NE(copy.stamp(), fresh1.stamp());
+    matmul_rows(isa, w.m, copy, 0, rows, got.data(), rows);
+    EXPECT_EQ(got, want1) << where(t, rows, k, 1) << " copy";
+  }
+}
+
 TEST(Matmul, LineLoadsCanBeForcedAndAutoIsFixedPerCpu) {
   const bool automatic = whole_line_loads();
   set_line_loads(LineLoads::Whole);
