@@ -268,17 +268,21 @@ inline void row_chunk(const uint8_t* p, const StreamView& a, int64_t c, __m512* 
     dw = q4_scales(r);
   } else {
     // Pair j (blocks 2j, 2j+1: 64 signed codes, made unsigned for vpdpbusd
-    // by the +128 the biases take back) out of r[j], r[j+1] by a word permute.
+    // by the +128 the biases take back): with whole-line loads, out of r[j],
+    // r[j+1] by a word permute; else two loads (on Intel the permute is 3 uops).
     __m512i r[9];
-    load_chunk<8, kAligned8>(p, r);
+    if constexpr (kAligned8) load_chunk<8, true>(p, r);
     __m512i dots[NB][8];
     for (int j = 0; j < 8; j++) {
-      const __m512i w = _mm512_xor_si512(_mm512_permutex2var_epi16(r[j], _mm512_load_si512(kQ8PairWords.idx[j]), r[j + 1]),
-                                         _mm512_set1_epi8(static_cast<char>(0x80)));
+      const uint8_t* q0 = p + 2 * j * sizeof(BlockQ8_0) + 2;
+      const __m512i codes = kAligned8 ? _mm512_permutex2var_epi16(r[j], _mm512_load_si512(kQ8PairWords.idx[j]), r[j + 1])
+                                      : load_2x32(q0, q0 + sizeof(BlockQ8_0));
+      const __m512i w = _mm512_xor_si512(codes, _mm512_set1_epi8(static_cast<char>(0x80)));
       for (int b = 0; b < NB; b++)
         dots[b][j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, _mm512_load_si512(a.pairs(b, c) + j));
     }
     for (int b = 0; b < NB; b++) sums[b] = block_sums<false>(dots[b]);
+    if constexpr (!kAligned8) load_chunk<8, false>(p, r);  // for the scales (as late as before whole-line loads)
     dw = q8_scales(r);
   }
   for (int b = 0; b < NB; b++) {

@@ -3,8 +3,11 @@
 // and GOPS as counters; plus the read-bandwidth probe.
 //   ./build/release/bench/kernels/bench_kernels --benchmark_filter='q4_0/4096x4096'
 // Thread count: QES_BENCH_THREADS (default: one per physical core).
+// QES_BENCH_LINE_LOADS=whole|split forces how the AVX-512 VNNI streaming
+// GEMV reads aligned rows (qes::LineLoads; default: the CPU's Auto choice).
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -98,7 +101,20 @@ void bm_burst_bandwidth(benchmark::State& state, size_t region_kib) {
 
 }  // namespace
 
+// QES_BENCH_LINE_LOADS, so one binary measures both ways on any CPU.
+void apply_line_loads_env() {
+  const char* env = std::getenv("QES_BENCH_LINE_LOADS");
+  if (!env) return;
+  const std::string mode = env;
+  if (mode != "whole" && mode != "split") {
+    std::fprintf(stderr, "QES_BENCH_LINE_LOADS=%s: expected whole or split\n", env);
+    std::exit(2);
+  }
+  qes::set_line_loads(mode == "whole" ? qes::LineLoads::Whole : qes::LineLoads::Split);
+}
+
 int main(int argc, char** argv) {
+  apply_line_loads_env();
   struct Shape {
     int64_t rows, cols;
   };
