@@ -229,7 +229,9 @@ alignas(64) inline constexpr Q8PairWords kQ8PairWords = make_q8_pair_words();
 
 // One row, one chunk (16 blocks at p): for each vector b, the 16 products
 // float(isum) * (dw * dx), stored at out[b * out_step].
-template <QType T, int NB, bool kAligned8>
+// kLive: the units (Q4_0: groups of 4 blocks, Q8_0: pairs) to compute; the
+// rest of a row's partial last chunk is never added, so it is left at zero.
+template <QType T, int NB, bool kAligned8, int kLive = (T == QType::Q4_0 ? 4 : 8)>
 inline void row_chunk(const uint8_t* p, const StreamView& a, int64_t c, __m512* out, int64_t out_step) {
   // One sequential stream: ask for it well ahead (a chunk is 4.5 or 8.5
   // lines). 12 KiB measured best at 1 thread (Q4_0 4096x4096 GEMV ~28 GB/s,
@@ -250,6 +252,10 @@ inline void row_chunk(const uint8_t* p, const StreamView& a, int64_t c, __m512* 
     __m512i dots[NB][4];
     const __m512i m = _mm512_set1_epi8(0x0f);
     for (int g = 0; g < 4; g++) {
+      if (g >= kLive) {
+        for (int b = 0; b < NB; b++) dots[b][g] = _mm512_setzero_si512();
+        continue;
+      }
       const __m512i z = _mm512_permutex2var_epi16(r[g], _mm512_load_si512(kQ4Words.codes[g]), r[g + 1]);
       const __m512i lo = _mm512_and_si512(z, m), hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), m);
       for (int b = 0; b < NB; b++) {
@@ -274,6 +280,10 @@ inline void row_chunk(const uint8_t* p, const StreamView& a, int64_t c, __m512* 
     if constexpr (kAligned8) load_chunk<8, true>(p, r);
     __m512i dots[NB][8];
     for (int j = 0; j < 8; j++) {
+      if (j >= kLive) {
+        for (int b = 0; b < NB; b++) dots[b][j] = _mm512_setzero_si512();
+        continue;
+      }
       const uint8_t* q0 = p + 2 * j * sizeof(BlockQ8_0) + 2;
       const __m512i codes = kAligned8 ? _mm512_permutex2var_epi16(r[j], _mm512_load_si512(kQ8PairWords.idx[j]), r[j + 1])
                                       : load_2x32(q0, q0 + sizeof(BlockQ8_0));
@@ -289,6 +299,24 @@ inline void row_chunk(const uint8_t* p, const StreamView& a, int64_t c, __m512* 
     const __m512i isum = _mm512_add_epi32(sums[b], _mm512_loadu_si512(a.biases(b, c)));
     const __m512 scale = _mm512_mul_ps(dw, _mm512_loadu_ps(a.scales(b, c)));
     _mm512_store_ps(reinterpret_cast<float*>(out + b * out_step), _mm512_mul_ps(_mm512_cvtepi32_ps(isum), scale));
+  }
+}
+
+// A row's partial last chunk (rem < 16 blocks): only the units holding its
+// blocks are computed (896 columns: 12 of 16 blocks, a seventh of the row's work).
+template <QType T, int NB, bool kAligned8>
+inline void partial_chunk(const uint8_t* p, const StreamView& a, int64_t c, __m512* out, int64_t out_step, int rem) {
+  constexpr int kUnit = T == QType::Q4_0 ? 4 : 2;  // blocks per unit
+  const int live = (rem + kUnit - 1) / kUnit;
+  switch (live) {
+    case 1: return row_chunk<T, NB, kAligned8, 1>(p, a, c, out, out_step);
+    case 2: return row_chunk<T, NB, kAligned8, 2>(p, a, c, out, out_step);
+    case 3: return row_chunk<T, NB, kAligned8, 3>(p, a, c, out, out_step);
+    case 4: return row_chunk<T, NB, kAligned8, 4>(p, a, c, out, out_step);
+    case 5: return row_chunk<T, NB, kAligned8, 5>(p, a, c, out, out_step);
+    case 6: return row_chunk<T, NB, kAligned8, 6>(p, a, c, out, out_step);
+    case 7: return row_chunk<T, NB, kAligned8, 7>(p, a, c, out, out_step);
+    default: return row_chunk<T, NB, kAligned8, 8>(p, a, c, out, out_step);
   }
 }
 
@@ -350,7 +378,7 @@ void stream_gemv_rows(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::
           std::memcpy(last, p, static_cast<size_t>(rem) * kBlock);
           p = last;
         }
-        row_chunk<T, NB, kAligned8>(p, a, full, out + full, out_step);
+        partial_chunk<T, NB, kAligned8>(p, a, full, out + full, out_step, rem);
       }
     }
     for (int b = 0; b < NB; b++) {
