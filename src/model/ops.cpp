@@ -53,29 +53,21 @@ void RowShares::open(int owner, int64_t tiles) {
   spans_[owner].v.store(static_cast<uint64_t>(tiles) << 32, std::memory_order_release);
 }
 
-bool RowShares::take_front(int owner, int64_t want, int64_t* a, int64_t* b) {
-  std::atomic<uint64_t>& span = spans_[owner].v;
-  uint64_t v = span.load(std::memory_order_acquire);
-  for (;;) {
-    const int64_t lo = static_cast<int64_t>(v & 0xffffffffu), hi = static_cast<int64_t>(v >> 32);
-    if (lo >= hi) return false;
-    const int64_t end = std::min(hi, lo + want);
-    if (span.compare_exchange_weak(v, (v & ~uint64_t{0xffffffffu}) | static_cast<uint64_t>(end), std::memory_order_acq_rel)) {
-      *a = lo, *b = end;
-      return true;
-    }
-  }
-}
+bool RowShares::take_front(int owner, int64_t want, int64_t* a, int64_t* b) { return take(owner, want, false, a, b); }
+bool RowShares::take_back(int owner, int64_t want, int64_t* a, int64_t* b) { return take(owner, want, true, a, b); }
 
-bool RowShares::take_back(int owner, int64_t want, int64_t* a, int64_t* b) {
+bool RowShares::take(int owner, int64_t want, bool back, int64_t* a, int64_t* b) {
   std::atomic<uint64_t>& span = spans_[owner].v;
   uint64_t v = span.load(std::memory_order_acquire);
   for (;;) {
     const int64_t lo = static_cast<int64_t>(v & 0xffffffffu), hi = static_cast<int64_t>(v >> 32);
     if (lo >= hi) return false;
-    const int64_t begin = std::max(lo, hi - want);
-    if (span.compare_exchange_weak(v, (static_cast<uint64_t>(begin) << 32) | static_cast<uint64_t>(lo), std::memory_order_acq_rel)) {
-      *a = begin, *b = hi;
+    // The run taken, and what is left of the span.
+    const int64_t first = back ? std::max(lo, hi - want) : lo, last = back ? hi : std::min(hi, lo + want);
+    const int64_t left_lo = back ? lo : last, left_hi = back ? first : hi;
+    if (span.compare_exchange_weak(v, static_cast<uint64_t>(left_hi) << 32 | static_cast<uint64_t>(left_lo),
+                                   std::memory_order_acq_rel)) {
+      *a = first, *b = last;
       return true;
     }
   }

@@ -64,6 +64,7 @@ class RowShares {
   bool take_back(int owner, int64_t want, int64_t* a, int64_t* b);
 
  private:
+  bool take(int owner, int64_t want, bool back, int64_t* a, int64_t* b);
   // Tiles [low 32 bits, high 32 bits) still free; one cache line each.
   struct alignas(64) Span {
     std::atomic<uint64_t> v{0};
