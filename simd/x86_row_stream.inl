@@ -302,22 +302,13 @@ inline void row_chunk(const uint8_t* p, const StreamView& a, int64_t c, __m512* 
   }
 }
 
-// A row's partial last chunk (rem < 16 blocks): only the units holding its
-// blocks are computed (896 columns: 12 of 16 blocks, a seventh of the row's work).
-template <QType T, int NB, bool kAligned8>
-inline void partial_chunk(const uint8_t* p, const StreamView& a, int64_t c, __m512* out, int64_t out_step, int rem) {
-  constexpr int kUnit = T == QType::Q4_0 ? 4 : 2;  // blocks per unit
-  const int live = (rem + kUnit - 1) / kUnit;
-  switch (live) {
-    case 1: return row_chunk<T, NB, kAligned8, 1>(p, a, c, out, out_step);
-    case 2: return row_chunk<T, NB, kAligned8, 2>(p, a, c, out, out_step);
-    case 3: return row_chunk<T, NB, kAligned8, 3>(p, a, c, out, out_step);
-    case 4: return row_chunk<T, NB, kAligned8, 4>(p, a, c, out, out_step);
-    case 5: return row_chunk<T, NB, kAligned8, 5>(p, a, c, out, out_step);
-    case 6: return row_chunk<T, NB, kAligned8, 6>(p, a, c, out, out_step);
-    case 7: return row_chunk<T, NB, kAligned8, 7>(p, a, c, out, out_step);
-    default: return row_chunk<T, NB, kAligned8, 8>(p, a, c, out, out_step);
-  }
+// A row's partial last chunk: row_chunk computing only its first `live`
+// units, for live < kLive, instantiated for the counts a type can have.
+template <QType T, int NB, bool kAligned8, int kLive = (T == QType::Q4_0 ? 4 : 8)>
+inline void partial_chunk(int live, const uint8_t* p, const StreamView& a, int64_t c, __m512* out, int64_t out_step) {
+  if constexpr (kLive > 1)
+    if (live < kLive) return partial_chunk<T, NB, kAligned8, kLive - 1>(live, p, a, c, out, out_step);
+  row_chunk<T, NB, kAligned8, kLive>(p, a, c, out, out_step);
 }
 
 // Within each 128-bit lane the 4x4 transposes, then the 4x4 transpose of
@@ -378,7 +369,10 @@ void stream_gemv_rows(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::
           std::memcpy(last, p, static_cast<size_t>(rem) * kBlock);
           p = last;
         }
-        partial_chunk<T, NB, kAligned8>(p, a, full, out + full, out_step, rem);
+        // Only the units holding its rem blocks (896 columns: 12 of 16 blocks,
+        // a seventh of the row's work).
+        constexpr int kUnit = T == QType::Q4_0 ? 4 : 2;  // blocks per unit
+        partial_chunk<T, NB, kAligned8>((rem + kUnit - 1) / kUnit, p, a, full, out + full, out_step);
       }
     }
     for (int b = 0; b < NB; b++) {

@@ -13,11 +13,11 @@ namespace {
 constexpr int64_t kBlockRows = 64;
 constexpr int64_t kTileRows = 32;  // the kernels' row tile (simd/matmul.cpp)
 
-// Rows per work item for matrix w. With up to 4 activation rows (decode at
-// batch 1-4) the weights are read from memory at close to the kernels' speed,
-// so every matrix is cut into one item per thread (rows_per_thread): a fixed
+// Rows per work item for matrix w when linear() has no RowShares for the
+// team (one thread, or a caller without them). With up to 4 activation rows
+// every matrix is cut into one item per thread (rows_per_thread): a fixed
 // 256-row item cut an 896-row matrix into 3.5 items, so at 2 threads one
-// waited for a quarter of the matrix, and at 16 threads 12 had nothing to do.
+// waited for a quarter of the matrix.
 int64_t rows_per_item(const QuantMatrix& w, int input_rows, int threads) {
   return input_rows > 4 ? kBlockRows : rows_per_thread(w.rows, threads);
 }
