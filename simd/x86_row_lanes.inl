@@ -30,6 +30,7 @@ constexpr int kRows = 16;      // rows per group, one lane each
 constexpr int kMaxBt = 16;     // batch vectors per register tile (16 accumulators + 9 weight registers)
 constexpr int kDirectMax = 2;  // batches up to this decode in registers for every batch tile
 constexpr size_t kStreamMinBytes = size_t{256} << 10;  // GEMV matrices above this read one row at a time
+constexpr size_t kGemvPrefetchMax = size_t{32} << 10;  // a smaller GEMV call asks for up to this much first
 
 struct Decoded {
   __m512i v[8];  // v[k] dword l: codes of weights 4k..4k+3 of row l (u8; Q8_0 stored +128)
@@ -39,6 +40,12 @@ struct Decoded {
 struct alignas(64) Line {
   uint8_t bytes[64];
 };
+
+// Asks for the cache lines of [p, p + bytes) (into L1), in address order.
+inline void prefetch_lines(const void* p, size_t bytes) {
+  const char* c = static_cast<const char*>(p);
+  for (size_t at = 0; at < bytes; at += 64) _mm_prefetch(c + at, _MM_HINT_T0);
+}
 
 // Per-thread working memory of n values of type V, 64-byte aligned. Kept in
 // vectors of this namespace's own Line type rather than std::vector<int32_t>
@@ -419,6 +426,13 @@ void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, 
   thread_local Buffer<uint8_t> tail_buf;
   const size_t group_bytes = static_cast<size_t>(kRows * stride);
   const bool from_dram = w.size_bytes() > kStreamMinBytes;  // too large to stay cached between calls
+  // A GEMV on a small matrix is cold all the same when the model is larger
+  // than the caches (Qwen2.5-0.5B's K and V, 64 KiB each): read as 16-row
+  // groups, 16 streams, a thread's 32 KiB share came in at ~5 GB/s in decode
+  // on epyc2. Asking for the call's lines first makes them one sequential
+  // burst; on a cache-resident matrix the requests hit and cost little.
+  if (x.nb <= kStreamMax && !from_dram)
+    prefetch_lines(w.row_ptr(r0), std::min(static_cast<size_t>(r1 - r0) * static_cast<size_t>(stride), kGemvPrefetchMax));
   for (int64_t r = r0; r < r1; r += kRows) {
     const int live = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
     const __mmask16 keep = static_cast<__mmask16>((1u << live) - 1);

@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
   // Decode-sized calls (one thread's share of a Qwen2.5-0.5B matrix), hot.
   for (qes::Isa isa : qes::runnable_isas())
     for (qes::DType type : {qes::DType::Q4_0, qes::DType::Q8_0})
-      for (Shape s : std::vector<Shape>{{448, 896}, {896, 896}, {448, 4864}})
+      for (Shape s : std::vector<Shape>{{448, 896}, {896, 896}, {448, 4864}, {160, 4864}, {1024, 896}})
         for (int batch : {1, 4}) {
           std::string name = "rows_hot/" + std::string(qes::isa_name(isa)) + "/" + std::string(qes::dtype_name(type)) +
                              "/" + std::to_string(s.rows) + "x" + std::to_string(s.cols) + "/batch:" + std::to_string(batch);
