@@ -53,7 +53,7 @@ void RowShares::open(int owner, int64_t tiles) {
   spans_[owner].v.store(static_cast<uint64_t>(tiles) << 32, std::memory_order_release);
 }
 
-bool RowShares::take_front(int owner, int64_t want, int64_t* a, int64_t* b) { return take(owner, want, false, a, b); }
+bool RowShares::take_front(int owner, int64_t least, int64_t* a, int64_t* b) { return take(owner, least, false, a, b); }
 bool RowShares::take_back(int owner, int64_t want, int64_t* a, int64_t* b) { return take(owner, want, true, a, b); }
 
 bool RowShares::take(int owner, int64_t want, bool back, int64_t* a, int64_t* b) {
@@ -62,8 +62,10 @@ bool RowShares::take(int owner, int64_t want, bool back, int64_t* a, int64_t* b)
   for (;;) {
     const int64_t lo = static_cast<int64_t>(v & 0xffffffffu), hi = static_cast<int64_t>(v >> 32);
     if (lo >= hi) return false;
-    // The run taken, and what is left of the span.
-    const int64_t first = back ? std::max(lo, hi - want) : lo, last = back ? hi : std::min(hi, lo + want);
+    // The run taken (the owner's: half of what is left, at least `want`), and
+    // what is left of the span.
+    const int64_t n = back ? want : std::max(want, (hi - lo + 1) / 2);
+    const int64_t first = back ? std::max(lo, hi - n) : lo, last = back ? hi : std::min(hi, lo + n);
     const int64_t left_lo = back ? lo : last, left_hi = back ? first : hi;
     if (span.compare_exchange_weak(v, static_cast<uint64_t>(left_hi) << 32 | static_cast<uint64_t>(left_lo),
                                    std::memory_order_acq_rel)) {
@@ -75,9 +77,9 @@ bool RowShares::take(int owner, int64_t want, bool back, int64_t* a, int64_t* b)
 
 namespace {
 
-// Tiles per run: a thread's own share in runs of ~256 KiB of weights (long
-// streams, few atomic operations), taken from the others in runs of ~32 KiB
-// (the finish evens out to within a few microseconds).
+// Tiles in ~`bytes` of w's weights: the least a thread takes of its own share
+// at a time and what it takes of another's, ~32 KiB (the finish evens out to
+// within a few microseconds).
 int64_t tiles_per_run(const QuantMatrix& w, size_t bytes) {
   const size_t tile = static_cast<size_t>(kTileRows) * w.row_stride();
   return std::max<int64_t>(1, static_cast<int64_t>(bytes / tile));
@@ -114,13 +116,13 @@ void linear_shared(const LinearOutput* outs, int n_out, const LinearInput& in, R
   };
   // Run lengths from the first output's rows (the outputs of one call have
   // the same columns and type in every architecture qes runs).
-  const int64_t own = tiles_per_run(*outs[0].w, size_t{256} << 10), steal = tiles_per_run(*outs[0].w, size_t{32} << 10);
+  const int64_t run_tiles = tiles_per_run(*outs[0].w, size_t{32} << 10);
   shares.open(tid, share_tiles(tid));
   int64_t a, b;
-  while (shares.take_front(tid, own, &a, &b)) run(tid, a, b);
+  while (shares.take_front(tid, run_tiles, &a, &b)) run(tid, a, b);
   for (int k = 1; k < nth; k++) {
     const int victim = (tid + k) % nth;
-    while (shares.take_back(victim, steal, &a, &b)) run(victim, a, b);
+    while (shares.take_back(victim, run_tiles, &a, &b)) run(victim, a, b);
   }
 }
 

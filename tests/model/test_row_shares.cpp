@@ -1,7 +1,7 @@
 // RowShares (src/model/ops.hpp): every tile of every share is handed out
-// exactly once, owners from the front, others from the back, under
-// concurrent taking. (That the forward pass computes the same bits with them
-// is ForwardBatch's test.)
+// exactly once, owners half of what is left from the front, others from the
+// back, under concurrent taking. (That the forward pass computes the same
+// bits with them is ForwardBatch's test.)
 #include "ops.hpp"
 #include "qes/matmul.hpp"
 
@@ -15,19 +15,22 @@
 namespace qes::model_ops {
 namespace {
 
-TEST(RowShares, OwnerTakesFromTheFrontOthersFromTheBack) {
+TEST(RowShares, OwnerTakesHalfOfWhatIsLeftFromTheFrontOthersFromTheBack) {
   RowShares s;
   s.resize(2);
   s.open(0, 10);
   int64_t a = -1, b = -1;
-  ASSERT_TRUE(s.take_front(0, 4, &a, &b));
+  ASSERT_TRUE(s.take_front(0, 2, &a, &b));  // half of 10
   EXPECT_EQ(a, 0);
-  EXPECT_EQ(b, 4);
+  EXPECT_EQ(b, 5);
   ASSERT_TRUE(s.take_back(0, 3, &a, &b));
   EXPECT_EQ(a, 7);
   EXPECT_EQ(b, 10);
-  ASSERT_TRUE(s.take_front(0, 100, &a, &b));  // only what is left
-  EXPECT_EQ(a, 4);
+  ASSERT_TRUE(s.take_front(0, 1, &a, &b));  // half of 2
+  EXPECT_EQ(a, 5);
+  EXPECT_EQ(b, 6);
+  ASSERT_TRUE(s.take_front(0, 100, &a, &b));  // at least 100: only what is left
+  EXPECT_EQ(a, 6);
   EXPECT_EQ(b, 7);
   EXPECT_FALSE(s.take_front(0, 1, &a, &b));
   EXPECT_FALSE(s.take_back(0, 1, &a, &b));
