@@ -212,6 +212,15 @@ void ForwardPass::step(std::span<const StepRow> rows, float* logits, bool shared
     if (shared) barrier_.wait();
   };
   auto quantized = [](const QuantMatrix& q) { return is_quantized(q.type); };
+  // Decode-sized steps share each linear layer out by RowShares, so a thread
+  // knows where its part of the next layer begins: while it waits at the
+  // barrier before that layer, it asks for the first 64 KiB of it (epyc2, 2
+  // threads: decode steps 0.4-0.6 % faster, on top of the kernels asking for
+  // a call's first lines themselves).
+  const bool decode = n <= 4;
+  auto wait_before = [&](const QuantMatrix& next) {
+    barrier_.wait(decode && quantized(next) ? mops::share_front(next, tid, nth, size_t{64} << 10) : PrefetchRange{});
+  };
   auto row = [](auto& v, int r, int width) { return &v[static_cast<size_t>(r) * width]; };
 
   for (int r = r0; r < r1; r++) mops::embedding_row(w.token_embd, rows[r].token, row(a.x, r, dim));
@@ -231,12 +240,12 @@ void ForwardPass::step(std::span<const StepRow> rows, float* logits, bool shared
     mops::linear({{&lw.wq, q_.data()}, {&lw.wk, k_.data()}, {&lw.wv, v_.data()}}, a.in_dim, &shares_);
     barrier_.wait();
     attention(rows, l);
-    barrier_.wait();
+    wait_before(lw.wo);
 
     if (quantized(lw.wo)) a.in_att.quantize_rows(r0, r1);
     sync();
     mops::linear({{&lw.wo, o_.data()}}, a.in_att, &shares_);
-    barrier_.wait();
+    wait_before(lw.w_gate);
     for (int r = r0; r < r1; r++) {
       float* x = row(a.x, r, dim);
       const float* o = row(o_, r, dim);
@@ -246,13 +255,13 @@ void ForwardPass::step(std::span<const StepRow> rows, float* logits, bool shared
     if (quantized(lw.w_gate) || quantized(lw.w_up)) a.in_dim.quantize_rows(r0, r1);
     sync();
     mops::linear({{&lw.w_gate, gate_.data()}, {&lw.w_up, up_.data()}}, a.in_dim, &shares_);
-    barrier_.wait();
+    wait_before(lw.w_down);
 
     for (int r = r0; r < r1; r++) ops::silu_mul(row(a.act, r, ffn), row(gate_, r, ffn), row(up_, r, ffn), ffn);
     if (quantized(lw.w_down)) a.in_ffn.quantize_rows(r0, r1);
     sync();
     mops::linear({{&lw.w_down, o_.data()}}, a.in_ffn, &shares_);
-    barrier_.wait();
+    wait_before(l + 1 < cfg_.n_layers ? w.layers[l + 1].wq : w.output);
   }
   for (int r = r0; r < r1; r++) {
     float* x = row(a.x, r, dim);

@@ -85,14 +85,16 @@ int64_t tiles_per_run(const QuantMatrix& w, size_t bytes) {
   return std::max<int64_t>(1, static_cast<int64_t>(bytes / tile));
 }
 
+// Share t of nth holds, output after output, tiles [T*t/nth, T*(t+1)/nth) of
+// each output's T tiles.
+int64_t first_tile(const QuantMatrix& w, int t, int nth) { return (w.rows + kTileRows - 1) / kTileRows * t / nth; }
+
 // The decode case of linear(): RowShares over the outputs' tiles together.
 void linear_shared(const LinearOutput* outs, int n_out, const LinearInput& in, RowShares& shares) {
   const int nth = omp_get_num_threads(), tid = omp_get_thread_num();
   const Isa isa = active_isa();
-  // Share t holds, output after output, tiles [T*t/nth, T*(t+1)/nth) of each
-  // output's T tiles. Its length, and its tiles [a, b) run through.
-  auto tiles_of = [&](int o) { return (outs[o].w->rows + kTileRows - 1) / kTileRows; };
-  auto first_tile = [&](int o, int t) { return tiles_of(o) * t / nth; };
+  // Share t's length, and its tiles [a, b) run through.
+  auto first_tile = [&](int o, int t) { return model_ops::first_tile(*outs[o].w, t, nth); };
   auto share_tiles = [&](int t) {
     int64_t n = 0;
     for (int o = 0; o < n_out; o++) n += first_tile(o, t + 1) - first_tile(o, t);
@@ -162,6 +164,11 @@ void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in, 
       }
     }
   }
+}
+
+PrefetchRange share_front(const QuantMatrix& w, int tid, int nth, size_t bytes) {
+  const int64_t r0 = first_tile(w, tid, nth) * kTileRows, r1 = std::min(w.rows, first_tile(w, tid + 1, nth) * kTileRows);
+  return {reinterpret_cast<const char*>(w.row_ptr(r0)), std::min(bytes, static_cast<size_t>(r1 - r0) * w.row_stride())};
 }
 
 void embedding_row(const QuantMatrix& m, int64_t row, float* out) {

@@ -4,6 +4,7 @@
 // Float operations come from qes/float_ops.hpp.
 #include "qes/matmul.hpp"
 #include "qes/model.hpp"
+#include "spin_barrier.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -86,6 +87,11 @@ class RowShares {
 // row tile, so every output element is computed the same way whatever the
 // thread count, and depends only on its own row of x, never on the other rows.
 void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in, RowShares* shares = nullptr);
+
+// The first `bytes` of the weights thread `tid` of `nth` reads in a linear()
+// with RowShares whose first output is w (its share starts with its part of
+// w's tiles): what it may ask the caches for while it waits to start.
+PrefetchRange share_front(const QuantMatrix& w, int tid, int nth, size_t bytes);
 
 // Row `row` of any matrix (the token embedding) as floats.
 void embedding_row(const QuantMatrix& m, int64_t row, float* out);

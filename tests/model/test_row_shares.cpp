@@ -67,5 +67,23 @@ TEST(RowShares, EveryTileIsTakenExactlyOnceUnderConcurrency) {
   }
 }
 
+// The weights a thread may ask for ahead of a decode-sized linear(): the
+// start of its RowShares share (tiles [T*t/nth, T*(t+1)/nth) of the first
+// output), never more than the share or the bytes asked.
+TEST(RowShares, ShareFrontIsWhereTheThreadsShareBegins) {
+  std::vector<uint8_t> bytes(row_bytes(DType::Q4_0, 896) * 896);
+  QuantMatrix w{DType::Q4_0, 896, 896, bytes.data()};  // 28 tiles of 32 rows, 504 bytes each
+  const PrefetchRange first = share_front(w, 0, 2, size_t{64} << 10);
+  EXPECT_EQ(first.p, reinterpret_cast<const char*>(bytes.data()));
+  EXPECT_EQ(first.bytes, size_t{64} << 10);
+  const PrefetchRange second = share_front(w, 1, 2, size_t{1} << 20);
+  EXPECT_EQ(second.p, reinterpret_cast<const char*>(w.row_ptr(14 * 32)));
+  EXPECT_EQ(second.bytes, size_t{14} * 32 * 504);  // the whole share, less than asked
+  // 16 threads on 4 tiles (K and V): some shares are empty.
+  QuantMatrix kv{DType::Q4_0, 128, 896, bytes.data()};
+  EXPECT_EQ(share_front(kv, 0, 16, 4096).bytes, 0u);
+  EXPECT_EQ(share_front(kv, 15, 16, size_t{1} << 20).bytes, size_t{32} * 504);
+}
+
 }  // namespace
 }  // namespace qes::model_ops
