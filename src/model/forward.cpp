@@ -217,7 +217,7 @@ void ForwardPass::step(std::span<const StepRow> rows, float* logits, bool shared
   // barrier before that layer, it asks for the first 64 KiB of it (epyc2, 2
   // threads: decode steps 0.4-0.6 % faster, on top of the kernels asking for
   // a call's first lines themselves).
-  const bool decode = n <= 4;
+  const bool decode = n <= mops::kShareMaxRows;
   auto wait_before = [&](const QuantMatrix& next) {
     barrier_.wait(decode && quantized(next) ? mops::share_front(next, tid, nth, size_t{64} << 10) : PrefetchRange{});
   };

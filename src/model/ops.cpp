@@ -134,7 +134,7 @@ void linear(std::initializer_list<LinearOutput> outputs, const LinearInput& in, 
   const LinearOutput* outs = outputs.begin();
   const int n_out = static_cast<int>(outputs.size());
   const int threads = omp_get_num_threads();  // 1 outside a parallel region
-  if (shares && threads > 1 && in.rows() <= 4 && shares->size() >= threads) {
+  if (shares && threads > 1 && in.rows() <= kShareMaxRows && shares->size() >= threads) {
     linear_shared(outs, n_out, in, *shares);
     return;
   }

@@ -53,6 +53,8 @@ struct LinearOutput {
 // than the first in whole decode runs). Halving leaves the others a large
 // part to take until the end; fixed 256 KiB runs left the owner's last run
 // untakeable (decode 0.7-1.3 % slower on epyc2).
+constexpr int kShareMaxRows = 4;  // linear() uses RowShares for inputs of up to this many rows
+
 class RowShares {
  public:
   void resize(int threads);
