@@ -1,6 +1,7 @@
 // Quantizing the activations x per 32-value block, once per matmul. The same
-// code runs for every path, so all paths see identical int8 activations and
-// their integer dot products can be compared exactly.
+// code (simd/quantize_blocks.inl, built at up to three vector widths that give
+// the same bits) runs for every path, so all paths see identical int8
+// activations and their integer dot products can be compared exactly.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -9,19 +10,15 @@
 #include <string>
 
 #include "qes/matmul.hpp"
+#include "quantize_blocks.hpp"
+
+namespace qes::simd::acts_baseline {
+#include "quantize_blocks.inl"
+}  // namespace qes::simd::acts_baseline
 
 namespace qes {
 
 namespace {
-// Round to nearest, ties to even, for |v| < 2^22: adding 1.5 * 2^23 pushes the
-// fraction out of the float's mantissa. Exact, branch-free, vectorizes (unlike
-// a nearbyintf call), and gives the same answer as the SIMD round instructions.
-int32_t round_even(float v) {
-  const float t = v + 12582912.0f;
-  uint32_t bits;
-  std::memcpy(&bits, &t, sizeof bits);
-  return static_cast<int32_t>(bits & 0x7fffff) - 0x400000;
-}
 std::atomic<uint64_t> g_next_stamp{1};
 }  // namespace
 
@@ -66,68 +63,19 @@ void QuantizedActivations::resize(int nb, int64_t cols) {
   restamp();
 }
 
-// Written so that GCC vectorizes it at the baseline ISA (SSE2 on x86-64, NEON
-// on AArch64), in three passes over a group of blocks of one vector:
-//  1. each block's absolute maximum, taken on the float bits, where it is an
-//     integer max (for non-NaN floats, ordering |v| is ordering the bits
-//     without the sign); a float max reduction is vectorized only under
-//     -ffast-math. NaN bits count as 0, as std::max(amax, NaN) keeps amax.
-//  2. the scales d = amax / 127 and their inverses, several blocks per
-//     vector division (one block at a time, the two dependent divisions'
-//     latency was most of the time);
-//  3. the int8 codes and their sums.
-// The result is bit for bit that of the plain per-block loop
-// (tests/floatops/activations_test.cpp).
 void QuantizedActivations::quantize_vectors(const float* x, int64_t ldx, int b0, int b1) {
-  constexpr int64_t kGroup = 64;  // blocks per pass
-  const int64_t cols = cols_;
-  const int64_t nblocks = cols / 32;
-  int8_t* const codes = q_.data();
-  float* const scales = d_.data();
-  int32_t* const sums = sum_.data();
-  float* const scaled_sums = dsum_.data();
-  for (int b = b0; b < b1; b++) {
-    for (int64_t first = 0; first < nblocks; first += kGroup) {
-      const int64_t count = std::min(kGroup, nblocks - first);
-      const float* __restrict v = x + b * ldx + first * 32;
-      int8_t* __restrict q = codes + b * cols + first * 32;
-      int32_t amax_bits[kGroup];
-      for (int64_t i = 0; i < count; i++) {
-        int32_t m = 0;
-        for (int j = 0; j < 32; j++) {
-          uint32_t bits;
-          std::memcpy(&bits, &v[i * 32 + j], sizeof bits);
-          const int32_t magnitude = static_cast<int32_t>(bits & 0x7fffffff);
-          m = std::max(m, magnitude > 0x7f800000 ? 0 : magnitude);
-        }
-        amax_bits[i] = m;
-      }
-      float d[kGroup], id[kGroup];
-      for (int64_t i = 0; i < count; i++) {
-        float amax;
-        std::memcpy(&amax, &amax_bits[i], sizeof amax);
-        d[i] = amax / 127;
-        const float inverse = 1.0f / (d[i] != 0.0f ? d[i] : 1.0f);  // no division by zero to mask
-        id[i] = d[i] != 0.0f ? inverse : 0.0f;
-      }
-      int32_t sum[kGroup];
-      for (int64_t i = 0; i < count; i++) {
-        int32_t s = 0;
-        for (int j = 0; j < 32; j++) {
-          int32_t c = round_even(v[i * 32 + j] * id[i]);
-          c = c > 127 ? 127 : (c < -127 ? -127 : c);  // only non-finite input gets here
-          q[i * 32 + j] = static_cast<int8_t>(c);
-          s += c;
-        }
-        sum[i] = s;
-      }
-      const int64_t k0 = b * nblocks + first;
-      for (int64_t i = 0; i < count; i++) {
-        scales[k0 + i] = d[i];
-        sums[k0 + i] = sum[i];
-        scaled_sums[k0 + i] = d[i] * static_cast<float>(sum[i]);
-      }
-    }
+  auto with = [&](auto quantize_blocks) {
+    quantize_blocks(x, ldx, b0, b1, cols_, q_.data(), d_.data(), sum_.data(), dsum_.data());
+  };
+  // The widest build the active path allows; every build gives the same bits
+  // (simd/quantize_blocks.inl says why).
+  switch (active_isa()) {
+#ifdef QES_HAVE_ACTS_X86
+    case Isa::Avx512:
+    case Isa::Avx512Vnni: with(simd::acts_avx512::quantize_blocks); break;
+    case Isa::Avx2: with(simd::acts_avx2::quantize_blocks); break;
+#endif
+    default: with(simd::acts_baseline::quantize_blocks); break;
   }
   restamp();  // after the writes: threads filling other vectors restamp too
 }

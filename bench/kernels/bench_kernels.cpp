@@ -85,6 +85,21 @@ void bm_rows_hot(benchmark::State& state, qes::Isa isa, qes::DType type, int64_t
   set_weight_rate(state, w);
 }
 
+// Quantizing `batch` activation vectors of `cols` floats per 32-value block,
+// as the forward pass does once per linear layer input (one thread, hot).
+void bm_quantize_acts(benchmark::State& state, qes::Isa isa, int64_t cols, int batch) {
+  qes::force_isa(isa);  // the quantizer's build follows the active path
+  std::vector<float> x(static_cast<size_t>(cols) * batch);
+  for (size_t i = 0; i < x.size(); i++) x[i] = static_cast<float>((i * 2654435761u) % 2001) / 1000.0f - 1.0f;
+  qes::QuantizedActivations acts;
+  acts.resize(batch, cols);
+  for (auto _ : state) {
+    acts.quantize_vectors(x.data(), cols, 0, batch);
+    benchmark::DoNotOptimize(acts);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(x.size() * sizeof(float)));
+}
+
 void bm_read_bandwidth(benchmark::State& state) {
   const int threads = bench_threads();
   for (auto _ : state) state.counters["GB/s"] = qes::measure_read_bandwidth_gbs(threads, size_t{1} << 30, 3);
@@ -163,6 +178,16 @@ int main(int argc, char** argv) {
               ->Unit(benchmark::kMicrosecond)
               ->MinTime(0.2);
         }
+  // Activation quantization: the tiny model's and Qwen2.5-0.5B's layer inputs.
+  for (qes::Isa isa : qes::runnable_isas())
+    for (int64_t cols : {256, 768, 896, 4864})
+      for (int batch : {1, 64}) {
+        const std::string name = "quantize_acts/" + std::string(qes::isa_name(isa)) + "/" + std::to_string(cols) +
+                                 "/batch:" + std::to_string(batch);
+        benchmark::RegisterBenchmark(name.c_str(), bm_quantize_acts, isa, cols, batch)
+            ->Unit(benchmark::kMicrosecond)
+            ->MinTime(0.2);
+      }
   // Decode-sized calls (one thread's share of a Qwen2.5-0.5B matrix), hot.
   for (qes::Isa isa : qes::runnable_isas())
     for (qes::DType type : {qes::DType::Q4_0, qes::DType::Q8_0})

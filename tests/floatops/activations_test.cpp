@@ -11,6 +11,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "qes/matmul.hpp"
@@ -93,20 +94,28 @@ TEST(QuantizedActivations, MatchThePlainPerValueLoopBitForBit) {
       }
     }
   }
-  QuantizedActivations qa;
-  qa.resize(nb, cols);
-  qa.quantize_vectors(x.data(), ldx, 0, 20);  // in two calls, as threads do
-  qa.quantize_vectors(x.data(), ldx, 20, nb);
-  for (int b = 0; b < nb; b++) {
-    for (int64_t i = 0; i < qa.blocks(); i++) {
-      const Block want = quantize_block_plain(&x[static_cast<size_t>(b) * ldx + i * 32]);
-      const int64_t k = b * qa.blocks() + i;
-      ASSERT_EQ(bits_of(qa.d()[k]), bits_of(want.d)) << "vector " << b << " block " << i;
-      ASSERT_EQ(qa.sum()[k], want.sum) << "vector " << b << " block " << i;
-      ASSERT_EQ(bits_of(qa.dsum()[k]), bits_of(want.dsum)) << "vector " << b << " block " << i;
-      ASSERT_EQ(std::memcmp(qa.q() + b * cols + i * 32, want.q, 32), 0) << "vector " << b << " block " << i;
+  // The quantizer is built at the baseline ISA and, on x86, with AVX2 and
+  // AVX-512 flags; the active path picks one. Every one must match.
+  const Isa before = active_isa();
+  for (Isa isa : runnable_isas()) {
+    force_isa(isa);
+    QuantizedActivations qa;
+    qa.resize(nb, cols);
+    qa.quantize_vectors(x.data(), ldx, 0, 20);  // in two calls, as threads do
+    qa.quantize_vectors(x.data(), ldx, 20, nb);
+    for (int b = 0; b < nb; b++) {
+      for (int64_t i = 0; i < qa.blocks(); i++) {
+        const Block want = quantize_block_plain(&x[static_cast<size_t>(b) * ldx + i * 32]);
+        const int64_t k = b * qa.blocks() + i;
+        const std::string where = std::string(isa_name(isa)) + ": vector " + std::to_string(b) + " block " + std::to_string(i);
+        ASSERT_EQ(bits_of(qa.d()[k]), bits_of(want.d)) << where;
+        ASSERT_EQ(qa.sum()[k], want.sum) << where;
+        ASSERT_EQ(bits_of(qa.dsum()[k]), bits_of(want.dsum)) << where;
+        ASSERT_EQ(std::memcmp(qa.q() + b * cols + i * 32, want.q, 32), 0) << where;
+      }
     }
   }
+  force_isa(before);
 }
 
 }  // namespace
