@@ -10,8 +10,8 @@ KvCache::KvCache(const ModelConfig& config, int slots, int context, KvType type)
       type_(type) {
   elements_ = static_cast<size_t>(config.n_layers) * slots * context * config.kv_dim();
   const size_t bytes_each = elements_ * (type == KvType::F16 ? 2 : 4);
-  k_.reset(new uint8_t[bytes_each]);
-  v_.reset(new uint8_t[bytes_each]);
+  k_ = HugePageBuffer(bytes_each);
+  v_ = HugePageBuffer(bytes_each);
 }
 
 size_t KvCache::bytes_for(const ModelConfig& config, int slots, int context, KvType type) {
