@@ -12,18 +12,16 @@ namespace qes::simd {
 // 32) quantized per 32-value block into QuantizedActivations' arrays: int8
 // codes at codes + b*cols, and per block (index b*cols/32 + i) its scale, the
 // sum of its codes, and scale * sum.
-#define QES_QUANTIZE_BLOCKS_DECL                                                                                     \
-  void quantize_blocks(const float* x, int64_t ldx, int b0, int b1, int64_t cols, int8_t* codes, float* scales, \
-                       int32_t* sums, float* scaled_sums)
+using QuantizeBlocks = void(const float* x, int64_t ldx, int b0, int b1, int64_t cols, int8_t* codes, float* scales,
+                            int32_t* sums, float* scaled_sums);
 namespace acts_baseline {
-QES_QUANTIZE_BLOCKS_DECL;
+QuantizeBlocks quantize_blocks;
 }
 namespace acts_avx2 {
-QES_QUANTIZE_BLOCKS_DECL;
+QuantizeBlocks quantize_blocks;
 }
 namespace acts_avx512 {
-QES_QUANTIZE_BLOCKS_DECL;
+QuantizeBlocks quantize_blocks;
 }
-#undef QES_QUANTIZE_BLOCKS_DECL
 
 }  // namespace qes::simd

@@ -14,12 +14,12 @@ constexpr int64_t kBlockRows = 64;
 constexpr int64_t kTileRows = 32;  // the kernels' row tile (simd/matmul.cpp)
 
 // Rows per work item for matrix w when linear() has no RowShares for the
-// team (one thread, or a caller without them). With up to 4 activation rows
+// team (one thread, or a caller without them). With up to kShareMaxRows (4) rows
 // every matrix is cut into one item per thread (rows_per_thread): a fixed
 // 256-row item cut an 896-row matrix into 3.5 items, so at 2 threads one
 // waited for a quarter of the matrix.
 int64_t rows_per_item(const QuantMatrix& w, int input_rows, int threads) {
-  return input_rows > 4 ? kBlockRows : rows_per_thread(w.rows, threads);
+  return input_rows > kShareMaxRows ? kBlockRows : rows_per_thread(w.rows, threads);
 }
 
 }  // namespace
