@@ -62,20 +62,25 @@ struct StreamActs {
   QType type = QType::kCount;
   StreamView view{};
 
+  int copies = 0;
+
+  // x's blocks `copies` times over, as one vector of copies * x.blocks blocks.
   template <QType T>
-  StreamView get(const simd::ActView& x) {
-    if (x.stamp == 0 || x.stamp != stamp || type != T) {
-      view = prepare<T>(x);
+  StreamView get(const simd::ActView& x, int copies_of_x = 1) {
+    if (x.stamp == 0 || x.stamp != stamp || type != T || copies != copies_of_x) {
+      view = prepare<T>(x, copies_of_x);
       stamp = x.stamp;
       type = T;
+      copies = copies_of_x;
     }
     return view;
   }
 
   template <QType T>
-  StreamView prepare(const simd::ActView& x) {
+  StreamView prepare(const simd::ActView& x, int copies_of_x) {
     const int nb = x.nb;
-    const int64_t chunks = (x.blocks + kChunk - 1) / kChunk;
+    const int64_t blocks = x.blocks * copies_of_x;
+    const int64_t chunks = (blocks + kChunk - 1) / kChunk;
     const int64_t padded = chunks * kChunk;
     Line* q = q_buf.get(static_cast<size_t>(nb * padded / 2));
     float* d = d_buf.get(static_cast<size_t>(nb * padded));
@@ -86,23 +91,25 @@ struct StreamActs {
       if constexpr (T == QType::Q4_0) {
         // Chunk c, block m = 4g + L: its values 0-15 at line 2g, 16-31 at
         // line 2g + 1, 128-bit lane L (see row_chunk).
-        if (x.blocks % kChunk) std::memset(dst + (x.blocks / kChunk) * 512, 0, 512);
-        for (int64_t i = 0; i < x.blocks; i++) {
+        if (blocks % kChunk) std::memset(dst + (blocks / kChunk) * 512, 0, 512);
+        for (int64_t i = 0; i < blocks; i++) {
           const int64_t c = i / kChunk, m = i % kChunk, g = m / 4, L = m % 4;
+          const int8_t* values = src + (i % x.blocks) * 32;
           uint8_t* line = dst + c * 512 + 2 * g * 64 + 16 * L;
-          std::memcpy(line, src + i * 32, 16);
-          std::memcpy(line + 64, src + i * 32 + 16, 16);
+          std::memcpy(line, values, 16);
+          std::memcpy(line + 64, values + 16, 16);
         }
       } else {
-        std::memcpy(dst, src, static_cast<size_t>(x.blocks * 32));
-        std::memset(dst + x.blocks * 32, 0, static_cast<size_t>((padded - x.blocks) * 32));
+        for (int k = 0; k < copies_of_x; k++) std::memcpy(dst + k * x.blocks * 32, src, static_cast<size_t>(x.blocks * 32));
+        std::memset(dst + blocks * 32, 0, static_cast<size_t>((padded - blocks) * 32));
       }
       // Lane q of a chunk's per-block vectors holds block lane_block<T>(q).
       for (int64_t i = 0; i < padded; i++) {
         const int64_t block = i - i % kChunk + lane_block<T>(static_cast<int>(i % kChunk));
-        const bool real = block < x.blocks;
-        d[b * padded + i] = real ? x.d[b * x.blocks + block] : 0.0f;
-        bias[b * padded + i] = real ? -Traits<T>::kOffset * x.sum[b * x.blocks + block] : 0;
+        const bool real = block < blocks;
+        const int64_t of_x = b * x.blocks + block % x.blocks;
+        d[b * padded + i] = real ? x.d[of_x] : 0.0f;
+        bias[b * padded + i] = real ? -Traits<T>::kOffset * x.sum[of_x] : 0;
       }
     }
     return {q, d, bias, chunks};
@@ -232,11 +239,24 @@ constexpr Q8PairWords make_q8_pair_words() {
 }
 alignas(64) inline constexpr Q8PairWords kQ8PairWords = make_q8_pair_words();
 
-// One row, one chunk (16 blocks at p): for each vector b, the 16 products
-// float(isum) * (dw * dx), stored at out[b * out_step].
+// The lane order of a chunk's products as block order (lane_block is its own
+// inverse): permutexvar(kToBlockOrder, v) lane k = v lane lane_block(k).
+struct BlockOrderIndex {
+  alignas(64) int32_t lanes[16];
+};
+constexpr BlockOrderIndex make_block_order_index() {
+  BlockOrderIndex t{};
+  for (int k = 0; k < 16; k++) t.lanes[k] = lane_block<QType::Q4_0>(k);
+  return t;
+}
+alignas(64) inline constexpr BlockOrderIndex kToBlockOrder = make_block_order_index();
+
+// One chunk (16 blocks at p): for each vector b, the 16 products
+// float(isum) * (dw * dx), stored at out[b * out_step], in lane order
+// (lane_block), or block order with kBlockOrder.
 // kLive: the units (Q4_0: groups of 4 blocks, Q8_0: pairs) to compute; the
 // rest of a row's partial last chunk is never added, so it is left at zero.
-template <QType T, int NB, bool kAligned8, int kLive = (T == QType::Q4_0 ? 4 : 8)>
+template <QType T, int NB, bool kAligned8, int kLive = (T == QType::Q4_0 ? 4 : 8), bool kBlockOrder = false>
 inline void row_chunk(const uint8_t* p, const StreamView& a, int64_t c, __m512* out, int64_t out_step) {
   for (size_t ahead = kStreamAhead; ahead < kStreamAhead + kChunk * Traits<T>::kBlock; ahead += 64)
     _mm_prefetch(reinterpret_cast<const char*>(p) + ahead, _MM_HINT_T0);
@@ -299,7 +319,10 @@ inline void row_chunk(const uint8_t* p, const StreamView& a, int64_t c, __m512* 
   for (int b = 0; b < NB; b++) {
     const __m512i isum = _mm512_add_epi32(sums[b], _mm512_loadu_si512(a.biases(b, c)));
     const __m512 scale = _mm512_mul_ps(dw, _mm512_loadu_ps(a.scales(b, c)));
-    _mm512_store_ps(reinterpret_cast<float*>(out + b * out_step), _mm512_mul_ps(_mm512_cvtepi32_ps(isum), scale));
+    __m512 product = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), scale);
+    if constexpr (kBlockOrder && T == QType::Q4_0)
+      product = _mm512_permutexvar_ps(_mm512_load_si512(kToBlockOrder.lanes), product);
+    _mm512_store_ps(reinterpret_cast<float*>(out + b * out_step), product);
   }
 }
 
@@ -329,13 +352,46 @@ inline void transpose16(__m512i (&r)[16]) {
   for (int j = 0; j < 16; j++) r[j] = c[j];
 }
 
-// acc + the products of one chunk's first n blocks (t: after transpose16,
-// lane-ordered), added in block order. n is 16 except in a row's last chunk.
-template <QType T>
+// acc + the products of one chunk's first n blocks (t: after transpose16, in
+// lane order, or block order with kBlockOrder), added in block order. n is 16
+// except in a row's last chunk.
+template <QType T, bool kBlockOrder = false>
 inline __m512 add_chunk(__m512 acc, const __m512i (&t)[16], int n) {
   for (int j = 0; j < kChunk; j++)  // unrolled; a zero mask leaves acc as it is
-    acc = _mm512_mask_add_ps(acc, j < n ? 0xffff : 0, acc, _mm512_castsi512_ps(t[lane_block<T>(j)]));
+    acc = _mm512_mask_add_ps(acc, j < n ? 0xffff : 0, acc, _mm512_castsi512_ps(t[kBlockOrder ? j : lane_block<T>(j)]));
   return acc;
+}
+
+// A group of kRows rows whose length is not a whole number of chunks (896
+// columns: 28 blocks, a chunk and three quarters), at p: its kRows * blocks
+// blocks are blocks whole chunks, read one after another across the row
+// ends, so no chunk is partial (a partial one costs nearly a whole chunk's
+// work). Group chunk c meets the activations of blocks 16c.. mod blocks: `a`
+// holds them as x repeated until the pattern repeats, every `period` chunks.
+// The products go to prod in block order (prod + b * out_step: vector b's,
+// kRows * blocks floats and 16 of padding), so row l's block j is
+// prod[l * blocks + j], and are added row by row in block order as in
+// stream_gemv_rows, bit for bit the same sums.
+template <QType T, int NB, bool kAligned8>
+inline void whole_chunk_group(const uint8_t* p, const StreamView& a, int64_t period, int64_t blocks, __m512* prod,
+                              float* y, int64_t ldy) {
+  constexpr size_t kChunkBytes = kChunk * Traits<T>::kBlock;
+  const int64_t out_step = blocks + 1;
+  for (int64_t c = 0, ac = 0; c < blocks; c++, p += kChunkBytes) {
+    row_chunk<T, NB, kAligned8, (T == QType::Q4_0 ? 4 : 8), true>(p, a, ac, prod + c, out_step);
+    if (++ac == period) ac = 0;
+  }
+  for (int b = 0; b < NB; b++) {
+    const float* products = reinterpret_cast<const float*>(prod + b * out_step);
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t j = 0; j < blocks; j += kChunk) {
+      __m512i t[16];
+      for (int l = 0; l < kRows; l++) t[l] = _mm512_loadu_si512(products + l * blocks + j);
+      transpose16(t);
+      acc = add_chunk<T, true>(acc, t, static_cast<int>(std::min<int64_t>(kChunk, blocks - j)));
+    }
+    _mm512_storeu_ps(y + b * ldy, acc);
+  }
 }
 
 template <QType T, int NB, bool kAligned8>
@@ -361,8 +417,30 @@ void stream_gemv_rows(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::
   // thread's share of Qwen2.5-0.5B's attention matrices is 225 KiB), so
   // calls starting cold cost 0-2 % of a step on epyc2.
   prefetch_lines(data + static_cast<size_t>(r0) * stride, std::min(static_cast<size_t>(r1 - r0) * stride, kStreamAhead));
+  // Whole groups of short rows (under two chunks) that are not whole chunks
+  // go by whole_chunk_group: 896 columns, rows_hot 1024x896 on epyc2, batch 1
+  // Q4_0 14.8-15.3 -> 13.7-13.8 us, Q8_0 21.8-21.9 -> 17.5-17.8. Longer rows
+  // gain little (a partial chunk is a tenth of 4864 columns' chunks) and lose
+  // at 4 vectors, whose repeated activations (x twice: 76 KiB with the group's
+  // products) spill out of L1: Q4_0 448x4864 74.4-75.4 -> 125-127 us.
+  // The pattern of activations repeats after lcm(blocks, 16) blocks.
+  const bool whole_groups = rem && full < 2;
+  const int copies = kChunk / std::gcd(rem, kChunk);
+  thread_local StreamActs repeated_acts;
+  const StreamView repeated = whole_groups ? repeated_acts.get<T>(x, copies) : StreamView{};
+  thread_local Buffer<Line> group_products;
+  __m512* group_prod = nullptr;
+  if (whole_groups) {
+    group_prod = reinterpret_cast<__m512*>(group_products.get(static_cast<size_t>(NB * (x.blocks + 1))));
+    for (int b = 0; b < NB; b++) group_prod[b * (x.blocks + 1) + x.blocks] = _mm512_setzero_ps();  // the padding
+  }
   for (int64_t r = r0; r < r1; r += kRows) {
     const int live = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
+    if (whole_groups && live == kRows) {
+      whole_chunk_group<T, NB, kAligned8>(data + static_cast<size_t>(r) * stride, repeated, repeated.chunks, x.blocks,
+                                          group_prod, y + r, ldy);
+      continue;
+    }
     for (int l = 0; l < live; l++) {
       const uint8_t* p = data + static_cast<size_t>(r + l) * stride;
       __m512* out = prod + l * chunks;

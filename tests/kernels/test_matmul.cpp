@@ -263,7 +263,10 @@ TEST_P(PathTest, NeverReadsPastTheMatrix) {
                         // 8-byte aligned rows (128-multiple columns), which the
                         // streaming GEMV reads as whole, masked cache lines.
                         {DType::Q4_0, 4000, 128}, {DType::Q4_0, 600, 896},  {DType::Q8_0, 2000, 128},
-                        {DType::Q8_0, 300, 896}};
+                        {DType::Q8_0, 300, 896},
+                        // Whole 16-row groups up to the last byte, read as
+                        // whole chunks across row ends.
+                        {DType::Q4_0, 608, 896},  {DType::Q8_0, 304, 896}};
   for (const LineLoads mode : kBothLineLoads)
   for (const Case& c : cases) {
     const LineLoadsScope scope(mode);
@@ -398,8 +401,10 @@ TEST_P(PathTest, X86QuantKernelsEqualTheReferenceBitForBit) {
     const LineLoadsScope scope(mode);
     // 4096 + 32 and 64 columns: rows at any even offset; 896 and 4864: rows
     // 8-byte aligned, so the streaming GEMV's aligned loads (a row's last
-    // chunk 12 and 8 blocks).
-    for (Case c : {Case{37, 96}, Case{70, 4096 + 32}, Case{600, 4096 + 32}, Case{5000, 64}, Case{600, 896}, Case{100, 4864}}) {
+    // chunk 12 and 8 blocks); 896 and 576 (18 blocks): rows under two chunks,
+    // whose whole 16-row groups the streaming GEMV reads as whole chunks.
+    for (Case c : {Case{37, 96}, Case{70, 4096 + 32}, Case{600, 4096 + 32}, Case{5000, 64}, Case{600, 896},
+                   Case{100, 4864}, Case{1030, 576}}) {
       const auto w = random_matrix(t, c.rows, c.k, 41);
       for (int nb : {1, 2, 3, 4, 5, 16, 17, 64}) {
         if (c.rows * c.k * nb > int64_t{40} << 20) continue;  // keep the scalar reference quick
