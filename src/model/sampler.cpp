@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 
 namespace qes {
 
@@ -14,11 +16,65 @@ uint64_t SequenceRng::next() {
 
 float SequenceRng::uniform() { return static_cast<float>(next() >> 40) * (1.0f / 16777216.0f); }
 
-int32_t argmax(const float* logits, int n) {
-  int32_t best = 0;
-  for (int i = 1; i < n; i++)
+namespace {
+
+// The plain definition: the first index of the largest value (a NaN never
+// wins, except at index 0 where nothing compares greater).
+int32_t argmax_plain(const float* logits, int begin, int end, int32_t best) {
+  for (int i = begin; i < end; i++)
     if (logits[i] > logits[best]) best = i;
   return best;
+}
+
+}  // namespace
+
+// The same index as argmax_plain, in two passes over 4-float vectors (GCC
+// vector extensions: SSE or NEON registers on any build; the plain loop
+// carries an index and no compiler vectorizes it): the largest value lane by
+// lane (x > m ? x : m skips NaNs as the plain loop does), then the first
+// index holding it. Greedy decoding takes the argmax of 151936 logits per
+// sequence and step on Qwen2.5: the plain loop was 2.21 % of a batch-64 run
+// on epyc2.
+int32_t argmax(const float* logits, int n) {
+  using Floats = float __attribute__((vector_size(16)));
+  using Ints = int32_t __attribute__((vector_size(16)));
+  constexpr int kLanes = 4, kStep = 4 * kLanes;  // four independent vectors per step
+  constexpr int kSpan = 16 * kStep;              // the equality pass checks a span at a time
+  // A NaN at index 0 is kept (nothing compares greater); short rows as they are.
+  if (n < kSpan || std::isnan(logits[0])) return argmax_plain(logits, 1, n, 0);
+  auto load = [logits](Floats& x, int i) { std::memcpy(&x, logits + i, sizeof x); };
+  // Every lane starts at logits[0], a number, so NaNs never enter.
+  Floats m[4];
+  for (Floats& v : m) v = Floats{} + logits[0];
+  const int whole = n - n % kStep;
+  for (int i = 0; i < whole; i += kStep)
+    for (int j = 0; j < 4; j++) {
+      Floats x;
+      load(x, i + j * kLanes);
+      m[j] = x > m[j] ? x : m[j];
+    }
+  float top = logits[0];
+  for (const Floats& v : m)
+    for (int k = 0; k < kLanes; k++) top = v[k] > top ? v[k] : top;
+  for (int i = whole; i < n; i++) top = logits[i] > top ? logits[i] : top;
+  // The first index holding top: a span at a time, then within the span.
+  for (int s = 0; s < n; s += kSpan) {
+    const int e = std::min(n, s + kSpan);
+    bool here = e - s < kSpan;
+    if (!here) {
+      Ints any = {};
+      for (int i = s; i < e; i += kLanes) {
+        Floats x;
+        load(x, i);
+        any |= x == top;
+      }
+      for (int k = 0; k < kLanes; k++) here |= any[k] != 0;
+    }
+    if (here)
+      for (int i = s; i < e; i++)
+        if (logits[i] == top) return i;
+  }
+  return 0;  // not reached: logits[0] is a number, so top is one of the values
 }
 
 int32_t sample_token(float* logits, int n, const SamplingParams& params, SequenceRng& rng, SamplerScratch& scratch) {

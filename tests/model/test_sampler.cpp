@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <map>
+#include <vector>
 
 namespace qes {
 namespace {
@@ -11,6 +13,39 @@ namespace {
 TEST(Sampler, ArgmaxTakesTheLowestIdOnTies) {
   std::vector<float> l{0.5f, 2.0f, 1.0f, 2.0f};
   EXPECT_EQ(argmax(l.data(), 4), 1);
+}
+
+// argmax's two vectorized passes give the plain loop's index: the first of
+// the largest value, NaNs never winning except at index 0, -0 and +0 equal,
+// on lengths around the 16-lane blocks.
+TEST(Sampler, ArgmaxMatchesThePlainLoop) {
+  auto plain = [](const std::vector<float>& l) {
+    int best = 0;
+    for (int i = 1; i < static_cast<int>(l.size()); i++)
+      if (l[i] > l[best]) best = i;
+    return best;
+  };
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  SequenceRng rng(5);
+  int checked = 0;
+  for (int n : {1, 2, 15, 16, 31, 32, 33, 47, 48, 100, 151936}) {
+    for (int trial = 0; trial < 40; trial++) {
+      std::vector<float> l(n);
+      // Few distinct values, so ties are common.
+      for (auto& v : l) v = std::floor(rng.uniform() * 8) - 4;
+      const int kind = trial % 8;
+      if (kind == 1) l[rng.next() % n] = nan;
+      if (kind == 2) l[0] = nan;
+      if (kind == 3) for (auto& v : l) v = (rng.next() & 1) ? 0.0f : -0.0f;
+      if (kind == 4) for (auto& v : l) v = (rng.next() % 3 == 0) ? nan : -inf;
+      if (kind == 5) for (int i = 0; i < n; i += 2) l[i] = nan;
+      if (kind == 6) l[n - 1] = 100;
+      if (kind == 7) for (auto& v : l) v = nan;
+      ASSERT_EQ(argmax(l.data(), n), plain(l)) << "n " << n << " trial " << trial;
+      checked++;
+    }
+  }
+  EXPECT_EQ(checked, 11 * 40);
 }
 
 TEST(Sampler, TopKOneAndTinyTopPAreGreedy) {
