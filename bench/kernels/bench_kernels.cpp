@@ -188,11 +188,12 @@ int main(int argc, char** argv) {
             ->Unit(benchmark::kMicrosecond)
             ->MinTime(0.2);
       }
-  // Decode-sized calls (one thread's share of a Qwen2.5-0.5B matrix), hot.
+  // One thread's share of a Qwen2.5-0.5B matrix, hot: decode-sized calls
+  // (batch 1-4) and the batched GEMM's compute alone (16, 64: no DRAM in it).
   for (qes::Isa isa : qes::runnable_isas())
     for (qes::DType type : {qes::DType::Q4_0, qes::DType::Q8_0})
       for (Shape s : std::vector<Shape>{{448, 896}, {896, 896}, {448, 4864}, {160, 4864}, {1024, 896}})
-        for (int batch : {1, 4}) {
+        for (int batch : {1, 4, 16, 64}) {
           std::string name = "rows_hot/" + std::string(qes::isa_name(isa)) + "/" + std::string(qes::dtype_name(type)) +
                              "/" + std::to_string(s.rows) + "x" + std::to_string(s.cols) + "/batch:" + std::to_string(batch);
           benchmark::RegisterBenchmark(name.c_str(), bm_rows_hot, isa, type, s.rows, s.cols, batch)
