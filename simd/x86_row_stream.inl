@@ -60,9 +60,8 @@ struct StreamActs {
   // layer's rows cut into several calls (threads sharing work) arrange them once.
   uint64_t stamp = 0;
   QType type = QType::kCount;
-  StreamView view{};
-
   int copies = 0;
+  StreamView view{};
 
   // x's blocks `copies` times over, as one vector of copies * x.blocks blocks.
   template <QType T>
@@ -367,19 +366,19 @@ inline __m512 add_chunk(__m512 acc, const __m512i (&t)[16], int n) {
 // blocks are blocks whole chunks, read one after another across the row
 // ends, so no chunk is partial (a partial one costs nearly a whole chunk's
 // work). Group chunk c meets the activations of blocks 16c.. mod blocks: `a`
-// holds them as x repeated until the pattern repeats, every `period` chunks.
+// holds them as x repeated until the pattern repeats, every a.chunks chunks.
 // The products go to prod in block order (prod + b * out_step: vector b's,
 // kRows * blocks floats and 16 of padding), so row l's block j is
 // prod[l * blocks + j], and are added row by row in block order as in
 // stream_gemv_rows, bit for bit the same sums.
 template <QType T, int NB, bool kAligned8>
-inline void whole_chunk_group(const uint8_t* p, const StreamView& a, int64_t period, int64_t blocks, __m512* prod,
-                              float* y, int64_t ldy) {
+inline void whole_chunk_group(const uint8_t* p, const StreamView& a, int64_t blocks, __m512* prod, float* y,
+                              int64_t ldy) {
   constexpr size_t kChunkBytes = kChunk * Traits<T>::kBlock;
   const int64_t out_step = blocks + 1;
   for (int64_t c = 0, ac = 0; c < blocks; c++, p += kChunkBytes) {
     row_chunk<T, NB, kAligned8, (T == QType::Q4_0 ? 4 : 8), true>(p, a, ac, prod + c, out_step);
-    if (++ac == period) ac = 0;
+    if (++ac == a.chunks) ac = 0;
   }
   for (int b = 0; b < NB; b++) {
     const float* products = reinterpret_cast<const float*>(prod + b * out_step);
@@ -419,15 +418,14 @@ void stream_gemv_rows(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::
   prefetch_lines(data + static_cast<size_t>(r0) * stride, std::min(static_cast<size_t>(r1 - r0) * stride, kStreamAhead));
   // Whole groups of short rows (under two chunks) that are not whole chunks
   // go by whole_chunk_group: 896 columns, rows_hot 1024x896 on epyc2, batch 1
-  // Q4_0 14.8-15.3 -> 13.7-13.8 us, Q8_0 21.8-21.9 -> 17.5-17.8. Longer rows
+  // Q4_0 14.8-15.3 -> 13.7-13.8 us, Q8_0 21.6-21.9 -> 17.4-17.8. Longer rows
   // gain little (a partial chunk is a tenth of 4864 columns' chunks) and lose
   // at 4 vectors, whose repeated activations (x twice: 76 KiB with the group's
   // products) spill out of L1: Q4_0 448x4864 74.4-75.4 -> 125-127 us.
   // The pattern of activations repeats after lcm(blocks, 16) blocks.
   const bool whole_groups = rem && full < 2;
-  const int copies = kChunk / std::gcd(rem, kChunk);
   thread_local StreamActs repeated_acts;
-  const StreamView repeated = whole_groups ? repeated_acts.get<T>(x, copies) : StreamView{};
+  const StreamView repeated = whole_groups ? repeated_acts.get<T>(x, kChunk / std::gcd(rem, kChunk)) : StreamView{};
   thread_local Buffer<Line> group_products;
   __m512* group_prod = nullptr;
   if (whole_groups) {
@@ -437,8 +435,8 @@ void stream_gemv_rows(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::
   for (int64_t r = r0; r < r1; r += kRows) {
     const int live = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
     if (whole_groups && live == kRows) {
-      whole_chunk_group<T, NB, kAligned8>(data + static_cast<size_t>(r) * stride, repeated, repeated.chunks, x.blocks,
-                                          group_prod, y + r, ldy);
+      whole_chunk_group<T, NB, kAligned8>(data + static_cast<size_t>(r) * stride, repeated, x.blocks, group_prod, y + r,
+                                          ldy);
       continue;
     }
     for (int l = 0; l < live; l++) {

@@ -20,8 +20,9 @@ namespace {
 
 // The plain definition: the first index of the largest value (a NaN never
 // wins, except at index 0 where nothing compares greater).
-int32_t argmax_plain(const float* logits, int begin, int end, int32_t best) {
-  for (int i = begin; i < end; i++)
+int32_t argmax_plain(const float* logits, int n) {
+  int32_t best = 0;
+  for (int i = 1; i < n; i++)
     if (logits[i] > logits[best]) best = i;
   return best;
 }
@@ -41,7 +42,7 @@ int32_t argmax(const float* logits, int n) {
   constexpr int kLanes = 4, kStep = 4 * kLanes;  // four independent vectors per step
   constexpr int kSpan = 16 * kStep;              // the equality pass checks a span at a time
   // A NaN at index 0 is kept (nothing compares greater); short rows as they are.
-  if (n < kSpan || std::isnan(logits[0])) return argmax_plain(logits, 1, n, 0);
+  if (n < kSpan || std::isnan(logits[0])) return argmax_plain(logits, n);
   auto load = [logits](Floats& x, int i) { std::memcpy(&x, logits + i, sizeof x); };
   // Every lane starts at logits[0], a number, so NaNs never enter.
   Floats m[4];
