@@ -19,16 +19,19 @@
 // Weights stay in the GGUF layout. A 16-row group's block is transposed on
 // the fly into eight code vectors (vector k holds weights 4k..4k+3 of every
 // row); the batched GEMM does this once per group into a small per-thread
-// scratch and every batch tile reads it back; batches up to kDirectMax on
-// cache-sized matrices use it straight from registers. Up to 4 vectors on a
+// scratch and every batch tile (two groups by four vectors) reads it back;
+// batches up to kDirectMax on cache-sized matrices use it straight from
+// registers. Up to 4 vectors on a
 // larger matrix go to the streaming kernel (x86_row_stream.inl), which reads
 // one row at a time and produces the same bits.
 
 namespace rowlanes {
 
 constexpr int kRows = 16;      // rows per group, one lane each
-constexpr int kMaxBt = 16;     // batch vectors per register tile (16 accumulators + 9 weight registers)
 constexpr int kDirectMax = 2;  // batches up to this decode in registers for every batch tile
+constexpr int kScratchGroups = 2;     // larger batches: row groups per scratch tile
+constexpr int kScratchBt = 4;         // and vectors per tile (2 x 4 x 2 accumulators)
+constexpr int kScratchBtOneGroup = 8; // vectors per tile for a call's last, unpaired group
 constexpr size_t kStreamMinBytes = size_t{256} << 10;  // GEMV matrices above this read one row at a time
 constexpr size_t kGemvPrefetchMax = size_t{32} << 10;  // a smaller GEMV call asks for up to this much first
 
@@ -267,27 +270,15 @@ struct GroupReader {
   }
 };
 
-// A group's blocks decoded once into a per-thread buffer.
+// Row groups' blocks decoded once into a per-thread buffer: 9 lines a block
+// (the 8 code vectors, then the scales), group after group.
 struct GroupScratch {
-  std::vector<Line> lines;  // 9 per block: the 8 code vectors, then the scales
-  void prepare(int64_t blocks) {
-    const size_t n = static_cast<size_t>(blocks) * 9;
+  std::vector<Line> lines;
+  void prepare(int64_t blocks, int groups) {
+    const size_t n = static_cast<size_t>(blocks) * 9 * static_cast<size_t>(groups);
     if (lines.size() < n) lines.resize(n);
   }
-};
-
-struct ScratchReader {
-  const Line* lines;
-  template <class F>
-  __attribute__((always_inline)) void for_blocks(int64_t blocks, F&& f) const {
-    for (int64_t i = 0; i < blocks; i++) {
-      Decoded w;
-      const Line* l = lines + i * 9;
-      for (int k = 0; k < 8; k++) w.v[k] = _mm512_load_si512(l + k);
-      w.d = _mm512_load_ps(l + 8);
-      f(w, i);
-    }
-  }
+  Line* group(int64_t blocks, int g) { return lines.data() + static_cast<size_t>(blocks) * 9 * static_cast<size_t>(g); }
 };
 
 // Every block of a group in order, decoded in registers: f(decoded, i).
@@ -326,9 +317,9 @@ struct DirectReader {
 };
 
 template <QType T>
-void unpack_group(const GroupReader<T>& g, int64_t blocks, GroupScratch& s) {
+void unpack_group(const GroupReader<T>& g, int64_t blocks, Line* out) {
   for_blocks(g, blocks, [&](const Decoded& dec, int64_t i) __attribute__((always_inline)) {
-    Line* l = s.lines.data() + i * 9;
+    Line* l = out + i * 9;
     for (int k = 0; k < 8; k++) _mm512_store_si512(l + k, dec.v[k]);
     _mm512_store_ps(l + 8, dec.d);
   });
@@ -342,8 +333,8 @@ inline __m512i dpbusd_bcast(__m512i acc, __m512i w, const int8_t* x) {
   return _mm512_dpbusd_epi32(acc, w, _mm512_set1_epi32(load_i32(x)));
 }
 
-// BT vectors from b0 on, all blocks, 16 rows: the outputs y[(b0+b)*ldy + r + l]
-// for the lanes in `keep`.
+// BT (up to kDirectMax) vectors from b0 on, all blocks, 16 rows decoded in
+// registers: the outputs y[(b0+b)*ldy + r + l] for the lanes in `keep`.
 template <int BT, class Src>
 void tile(const Src& src, const simd::ActView& x, const int32_t* bias, int b0, float* y, int64_t ldy, int64_t r,
           __mmask16 keep) {
@@ -354,18 +345,13 @@ void tile(const Src& src, const simd::ActView& x, const int32_t* bias, int b0, f
       const int64_t xb = (b0 + b) * x.blocks + i;
       const int8_t* xq = x.q + xb * 32;
       __m512i isum = _mm512_set1_epi32(bias[xb]);
-      if constexpr (BT < 4) {
-        // Two chains of 4, so a GEMV is not one 8-deep vpdpbusd dependency
-        // (a batch tile has BT independent chains instead).
-        __m512i s1 = _mm512_setzero_si512();
-        for (int k = 0; k < 8; k += 2) {
-          isum = dpbusd_bcast(isum, w.v[k], xq + 4 * k);
-          s1 = dpbusd_bcast(s1, w.v[k + 1], xq + 4 * k + 4);
-        }
-        isum = _mm512_add_epi32(isum, s1);
-      } else {
-        for (int k = 0; k < 8; k++) isum = dpbusd_bcast(isum, w.v[k], xq + 4 * k);
+      // Two chains of 4, so a GEMV is not one 8-deep vpdpbusd dependency.
+      __m512i s1 = _mm512_setzero_si512();
+      for (int k = 0; k < 8; k += 2) {
+        isum = dpbusd_bcast(isum, w.v[k], xq + 4 * k);
+        s1 = dpbusd_bcast(s1, w.v[k + 1], xq + 4 * k + 4);
       }
+      isum = _mm512_add_epi32(isum, s1);
       const __m512 scale = _mm512_mul_ps(w.d, _mm512_set1_ps(x.d[xb]));
       const __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), scale);
       acc[b] = _mm512_add_ps(acc[b], p);
@@ -391,6 +377,70 @@ void all_batch_tiles(const Src& src, const simd::ActView& x, const int32_t* bias
     const int bt = std::min(kBt, x.nb - b0);
     tiles[bt - 1](src, x, bias, b0, y, ldy, r, keep);
   }
+}
+
+// R row groups already decoded into scratch (9 lines a block each) times BT
+// vectors from b0 on, all blocks: the outputs y[(b0+b)*ldy + r + 16g + l] for
+// the lanes in keep[g]. The loop over the 8 code vectors runs outside the loop
+// over the vectors, so the R*BT integer sums are independent vpdpbusd chains
+// that follow each other in program order: the out-of-order core needs ~8 in
+// flight to cover the latency at two a cycle. Each activation broadcast feeds
+// R vpdpbusd. (The tile above written for 16 vectors, one 8-deep chain after
+// another with the code vectors in registers, ran at ~0.5 of the int8 peak on
+// hot weights at batch 64; this one at ~0.6 with the unpacking included,
+// where the float step's 4 operations per 8 vpdpbusd, which share their
+// pipes on Zen 5, cap it near 0.7.) Same operations per output in the same
+// order as the tile above, so the same bits.
+template <int R, int BT>
+void scratch_tile(const Line* const* s, const simd::ActView& x, const int32_t* bias, int b0, float* y, int64_t ldy,
+                  int64_t r, const __mmask16* keep) {
+  __m512 acc[R][BT];
+  for (int g = 0; g < R; g++)
+    for (int b = 0; b < BT; b++) acc[g][b] = _mm512_setzero_ps();
+  const int8_t* xq = x.q + static_cast<int64_t>(b0) * x.cols;
+  for (int64_t i = 0; i < x.blocks; i++) {
+    __m512i isum[R][BT];
+    for (int b = 0; b < BT; b++) {
+      const __m512i start = _mm512_set1_epi32(bias[(b0 + b) * x.blocks + i]);
+      for (int g = 0; g < R; g++) isum[g][b] = start;
+    }
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; k++) {
+      __m512i w[R];
+      for (int g = 0; g < R; g++) w[g] = _mm512_load_si512(s[g] + i * 9 + k);
+#pragma GCC unroll 16
+      for (int b = 0; b < BT; b++) {
+        const __m512i xk = _mm512_set1_epi32(load_i32(xq + b * x.cols + i * 32 + 4 * k));
+        for (int g = 0; g < R; g++) isum[g][b] = _mm512_dpbusd_epi32(isum[g][b], w[g], xk);
+      }
+    }
+#pragma GCC unroll 16
+    for (int b = 0; b < BT; b++) {
+      const __m512 dx = _mm512_set1_ps(x.d[(b0 + b) * x.blocks + i]);
+      for (int g = 0; g < R; g++) {
+        const __m512 scale = _mm512_mul_ps(_mm512_load_ps(s[g] + i * 9 + 8), dx);
+        acc[g][b] = _mm512_add_ps(acc[g][b], _mm512_mul_ps(_mm512_cvtepi32_ps(isum[g][b]), scale));
+      }
+    }
+  }
+  for (int g = 0; g < R; g++)
+    for (int b = 0; b < BT; b++) _mm512_mask_storeu_ps(y + (b0 + b) * ldy + r + g * kRows, keep[g], acc[g][b]);
+}
+
+using ScratchTileFn = void (*)(const Line* const*, const simd::ActView&, const int32_t*, int, float*, int64_t, int64_t,
+                               const __mmask16*);
+
+template <int R, int... I>
+constexpr std::array<ScratchTileFn, sizeof...(I)> make_scratch_tiles(std::integer_sequence<int, I...>) {
+  return {&scratch_tile<R, I + 1>...};
+}
+
+// Every vector for R decoded row groups, in tiles of up to kBt vectors.
+template <int R, int kBt>
+void all_scratch_tiles(const Line* const* s, const simd::ActView& x, const int32_t* bias, float* y, int64_t ldy,
+                       int64_t r, const __mmask16* keep) {
+  static constexpr auto tiles = make_scratch_tiles<R>(std::make_integer_sequence<int, kBt>{});
+  for (int b0 = 0; b0 < x.nb; b0 += kBt) tiles[std::min(kBt, x.nb - b0) - 1](s, x, bias, b0, y, ldy, r, keep);
 }
 
 #include "x86_row_stream.inl"
@@ -436,33 +486,48 @@ void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, 
   // those calls.
   if (x.nb <= kStreamMax && !from_dram)
     prefetch_lines(w.row_ptr(r0), std::min(static_cast<size_t>(r1 - r0) * static_cast<size_t>(stride), kGemvPrefetchMax));
-  for (int64_t r = r0; r < r1; r += kRows) {
-    const int live = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
-    const __mmask16 keep = static_cast<__mmask16>((1u << live) - 1);
-    const uint8_t* rows = w.row_ptr(r);
-    if (live < kRows || (w.rows - (r + kRows)) * stride < 64) {
-      uint8_t* tail = tail_buf.get(group_bytes + 64);
-      for (int l = 0; l < kRows; l++)
-        std::memcpy(tail + l * stride, w.row_ptr(r + std::min(l, live - 1)), static_cast<size_t>(stride));
-      rows = tail;
-    } else if (from_dram) {
-      // Reading 16 rows at once from DRAM is slow (x86_row_stream.inl says
-      // why); a plain copy of the group is one sequential stream.
-      uint8_t* copy = tail_buf.get(group_bytes + 64);
-      std::memcpy(copy, rows, group_bytes + 64);
-      rows = copy;
+  // Batches beyond kDirectMax decode two groups at a time, so each batch
+  // tile covers 32 rows (scratch_tile).
+  const int groups_per_step = x.nb <= kDirectMax ? 1 : kScratchGroups;
+  if (x.nb > kDirectMax) scratch.prepare(x.blocks, kScratchGroups);
+  for (int64_t r = r0; r < r1; r += groups_per_step * kRows) {
+    const Line* decoded[kScratchGroups];
+    __mmask16 keep[kScratchGroups];
+    int groups = 0;
+    for (; groups < groups_per_step && r + groups * kRows < r1; groups++) {
+      const int64_t rg = r + groups * kRows;
+      const int live = static_cast<int>(std::min<int64_t>(kRows, r1 - rg));
+      keep[groups] = static_cast<__mmask16>((1u << live) - 1);
+      const uint8_t* rows = w.row_ptr(rg);
+      if (live < kRows || (w.rows - (rg + kRows)) * stride < 64) {
+        uint8_t* tail = tail_buf.get(group_bytes + 64);
+        for (int l = 0; l < kRows; l++)
+          std::memcpy(tail + l * stride, w.row_ptr(rg + std::min(l, live - 1)), static_cast<size_t>(stride));
+        rows = tail;
+      } else if (from_dram) {
+        // Reading 16 rows at once from DRAM is slow (x86_row_stream.inl says
+        // why); a plain copy of the group is one sequential stream.
+        uint8_t* copy = tail_buf.get(group_bytes + 64);
+        std::memcpy(copy, rows, group_bytes + 64);
+        rows = copy;
+      }
+      // Prefetch the next 16 rows of the matrix: with OpenMP's static schedule
+      // they are this thread's next group (or the start of its next row tile).
+      const int64_t next_count = from_dram ? 0 : std::min<int64_t>(kRows, w.rows - (rg + kRows));
+      const GroupReader<T> g(rows, stride, x.blocks, next_count > 0 ? w.row_ptr(rg + kRows) : nullptr, next_count);
+      if (x.nb <= kDirectMax) {
+        all_batch_tiles<kDirectMax>(DirectReader<T>{g}, x, bias, y, ldy, rg, keep[groups]);
+      } else {
+        Line* out = scratch.group(x.blocks, groups);
+        unpack_group(g, x.blocks, out);
+        decoded[groups] = out;
+      }
     }
-    // Prefetch the next 16 rows of the matrix: with OpenMP's static schedule
-    // they are this thread's next group (or the start of its next row tile).
-    const int64_t next_count = from_dram ? 0 : std::min<int64_t>(kRows, w.rows - (r + kRows));
-    const GroupReader<T> g(rows, stride, x.blocks, next_count > 0 ? w.row_ptr(r + kRows) : nullptr, next_count);
-    if (x.nb <= kDirectMax) {
-      all_batch_tiles<kDirectMax>(DirectReader<T>{g}, x, bias, y, ldy, r, keep);
-    } else {
-      scratch.prepare(x.blocks);
-      unpack_group(g, x.blocks, scratch);
-      all_batch_tiles<kMaxBt>(ScratchReader{scratch.lines.data()}, x, bias, y, ldy, r, keep);
-    }
+    if (x.nb <= kDirectMax) continue;
+    if (groups == kScratchGroups)
+      all_scratch_tiles<kScratchGroups, kScratchBt>(decoded, x, bias, y, ldy, r, keep);
+    else
+      all_scratch_tiles<1, kScratchBtOneGroup>(decoded, x, bias, y, ldy, r, keep);
   }
 }
 
