@@ -57,7 +57,9 @@ bool whole_line_loads();              // what Auto (or the forced mode) means on
 std::string kernel_name(DType wtype, int nb);
 std::string kernel_name(DType wtype, int nb, Isa isa);
 
-inline constexpr int kMaxBatch = 64;  // vectors per matmul call
+// Vectors per matmul call: a whole default prefill step (256 token rows), so
+// the batched kernels decode each weight group once for all of them.
+inline constexpr int kMaxBatch = 256;
 
 // x quantized per 32-value block, struct-of-arrays so kernels load 64
 // contiguous int8 values: vector b's values at q() + b*cols(), its block i's

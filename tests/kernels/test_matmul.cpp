@@ -7,7 +7,7 @@
 //    (only the float summation order differs).
 //  - Thread count: 1 and 2 threads give bit-identical results.
 // Shapes cover K below and above one block (odd block counts too), rows that
-// are not a multiple of the register tile or the row tile, batch 1..64.
+// are not a multiple of the register tile or the row tile, batch 1..kMaxBatch (256).
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -406,7 +406,7 @@ TEST_P(PathTest, X86QuantKernelsEqualTheReferenceBitForBit) {
     for (Case c : {Case{37, 96}, Case{70, 4096 + 32}, Case{600, 4096 + 32}, Case{5000, 64}, Case{600, 896},
                    Case{100, 4864}, Case{1030, 576}}) {
       const auto w = random_matrix(t, c.rows, c.k, 41);
-      for (int nb : {1, 2, 3, 4, 5, 16, 17, 64}) {
+      for (int nb : {1, 2, 3, 4, 5, 16, 17, 64, 130, kMaxBatch}) {
         if (c.rows * c.k * nb > int64_t{40} << 20) continue;  // keep the scalar reference quick
         const auto xf = random_vectors(nb, c.k, 42);
         QuantizedActivations x;

@@ -1,6 +1,7 @@
 // Batched generation: per-sequence results independent of the batch, the
 // chunking and the thread count; stopping rules; statistics.
 #include "qes/generate.hpp"
+#include "qes/matmul.hpp"
 #include "qes/topology.hpp"
 #include "tiny_models.hpp"
 
@@ -78,6 +79,31 @@ TEST_P(BatchInvariance, SameTokensAloneOrBatched) {
 INSTANTIATE_TEST_SUITE_P(Model, BatchInvariance,
                          ::testing::Combine(::testing::Bool(), ::testing::Bool(),
                                             ::testing::Values(DType::F32, DType::Q8_0, DType::Q4_0)));
+
+// A prefill step of more rows than one kernel call takes (kMaxBatch) cuts
+// each linear layer's input into chunks; the tokens stay those of each
+// sequence alone.
+TEST(Generate, SameTokensWhenAStepExceedsAKernelBatch) {
+  for (const DType type : {DType::Q4_0, DType::F32}) {
+    const Model model = make_random_model(testing::tiny_llama_config(), type, 31, false);
+    std::vector<GenerationRequest> reqs;
+    for (int i = 0; i < 3; i++) {
+      GenerationRequest r;
+      for (int j = 0; j < 150 - 20 * i; j++) r.prompt.push_back((i * 11 + j * 7 + 2) % model.config.vocab_size);
+      r.max_tokens = 12;
+      r.ignore_eos = true;
+      r.sampling.temperature = 1.0f;  // tokens that depend on every logit
+      r.sampling.seed = 100 + i;
+      reqs.push_back(r);
+    }
+    std::vector<GenerationResult> alone;
+    for (const auto& r : reqs) alone.push_back(run(model, {r}, 1, 64)[0]);
+    const auto together = run(model, reqs, 3, 3 * 150);  // one prefill step of 390 rows
+    ASSERT_GT(kMaxBatch, 150);
+    ASSERT_LT(kMaxBatch, 390);
+    expect_same_tokens(alone, together);
+  }
+}
 
 TEST(Generate, SameTokensForAnyThreadCount) {
   const Model model = make_random_model(testing::tiny_qwen2_config(), DType::Q4_0, 5);
