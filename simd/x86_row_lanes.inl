@@ -34,6 +34,7 @@ constexpr int kScratchBt = 4;         // and vectors per tile (2 x 4 x 2 accumul
 constexpr int kScratchBtOneGroup = 8; // vectors per tile for a call's last, unpaired group
 constexpr size_t kStreamMinBytes = size_t{256} << 10;  // GEMV matrices above this read one row at a time
 constexpr size_t kGemvPrefetchMax = size_t{32} << 10;  // a smaller GEMV call asks for up to this much first
+constexpr int64_t kCopyRows = 64;  // a batched call on a large matrix copies up to this many rows at a time
 
 struct Decoded {
   __m512i v[8];  // v[k] dword l: codes of weights 4k..4k+3 of row l (u8; Q8_0 stored +128)
@@ -490,7 +491,23 @@ void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, 
   // tile covers 32 rows (scratch_tile).
   const int groups_per_step = x.nb <= kDirectMax ? 1 : kScratchGroups;
   if (x.nb > kDirectMax) scratch.prepare(x.blocks, kScratchGroups);
+  // From DRAM, reading 16 rows at once is slow (x86_row_stream.inl says why):
+  // up to kCopyRows rows at a time are copied first, one sequential stream
+  // (longer copies than one group's measured 1-7 % faster decode at batch 64).
+  thread_local Buffer<uint8_t> copy_buf;
+  const uint8_t* copy = nullptr;
+  int64_t copy_r0 = r0, copy_r1 = r0;
   for (int64_t r = r0; r < r1; r += groups_per_step * kRows) {
+    if (from_dram && r >= copy_r1) {
+      copy_r0 = r;
+      copy_r1 = std::min(r1, r + kCopyRows);
+      // The rows and the 64 bytes after them that the loads may touch, where
+      // the matrix has them (a group without them takes the padded path).
+      const size_t bytes = static_cast<size_t>(std::min((copy_r1 - r) * stride + 64, (w.rows - r) * stride));
+      uint8_t* c = copy_buf.get(bytes);
+      std::memcpy(c, w.row_ptr(r), bytes);
+      copy = c;
+    }
     const Line* decoded[kScratchGroups];
     __mmask16 keep[kScratchGroups];
     int groups = 0;
@@ -505,11 +522,7 @@ void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, 
           std::memcpy(tail + l * stride, w.row_ptr(rg + std::min(l, live - 1)), static_cast<size_t>(stride));
         rows = tail;
       } else if (from_dram) {
-        // Reading 16 rows at once from DRAM is slow (x86_row_stream.inl says
-        // why); a plain copy of the group is one sequential stream.
-        uint8_t* copy = tail_buf.get(group_bytes + 64);
-        std::memcpy(copy, rows, group_bytes + 64);
-        rows = copy;
+        rows = copy + (rg - copy_r0) * stride;
       }
       // Prefetch the next 16 rows of the matrix: with OpenMP's static schedule
       // they are this thread's next group (or the start of its next row tile).
