@@ -1,5 +1,5 @@
-// Row-lane Q4_0 / Q8_0 kernels for AVX-512 VNNI, included inside namespace
-// qes::simd::avx512vnni after x86_avx512_helpers.inl.
+// Row-lane Q4_0 / Q8_0 kernels for AVX-512 VNNI (and Q4_1 batches), included
+// inside namespace qes::simd::avx512vnni after x86_avx512_helpers.inl.
 //
 // Why a second layout. The block-lane body (x86_quant_body.inl) puts 64
 // weights of one row in a zmm, so each vpdpbusd leaves 16 partial sums of one
@@ -12,6 +12,7 @@
 //
 // Numerics: for every output, in block order,
 //   acc = acc + float(isum_i) * (dw_i * dx_i)      (no FMA)
+// (Q4_1: acc + (float(isum_i) * (dw_i * dx_i) + m_i * dsum_i))
 // which is exactly the scalar reference's sum (kernels_scalar.cpp): the
 // results equal the reference bit for bit, so they are the same for every
 // batch size, tile shape and thread count by construction.
@@ -39,6 +40,7 @@ constexpr int64_t kCopyRows = 64;  // a batched call on a large matrix copies up
 struct Decoded {
   __m512i v[8];  // v[k] dword l: codes of weights 4k..4k+3 of row l (u8; Q8_0 stored +128)
   __m512 d;      // lane l: the row's block scale
+  __m512 m;      // Q4_1: lane l: the row's block minimum
 };
 
 struct alignas(64) Line {
@@ -71,6 +73,11 @@ template <>
 struct Traits<QType::Q4_0> {
   static constexpr size_t kBlock = sizeof(BlockQ4_0);
   static constexpr int32_t kOffset = 8;  // code - 8
+};
+template <>
+struct Traits<QType::Q4_1> {
+  static constexpr size_t kBlock = sizeof(BlockQ4_1);
+  static constexpr int32_t kOffset = 0;  // codes 0..15 with a float minimum per block
 };
 template <>
 struct Traits<QType::Q8_0> {
@@ -114,6 +121,9 @@ struct Perms {
   alignas(64) uint16_t q8_codes[32];     // Q8_0 block: [A.qs, B.qs]
   alignas(64) uint16_t q4_scales[8][32]; // pair p: rows A_p, B_p's d_i to words A, B and d_i+1 to 16+A, 16+B
   alignas(64) uint16_t q8_scales[8][32]; // pair p: rows A_p, B_p's d to words A, B
+  alignas(64) uint16_t q41_codes[32];    // Q4_1 pair of blocks, as q4_codes
+  alignas(64) uint16_t q41_scales[8][32]; // as q4_scales
+  alignas(64) uint16_t q41_mins[8][32];  // pair p: rows A_p, B_p's m_i to words A, B and m_i+1 to 16+A, 16+B
 };
 
 // The rows of pair p (p = 0..7): chosen so that the transposes below leave
@@ -131,6 +141,12 @@ inline const Perms& perms() {
       m.q4_codes[16 + j] = static_cast<uint16_t>(10 + j);      // A: words 10..17 = qs_i+1
       m.q4_codes[24 + j] = static_cast<uint16_t>(32 + 10 + j); // B: qs_i+1
     }
+    for (int j = 0; j < 8; j++) {  // Q4_1 block: d word 0, m word 1, qs words 2..9 (block i+1: 10, 11, 12..19)
+      m.q41_codes[j] = static_cast<uint16_t>(2 + j);
+      m.q41_codes[8 + j] = static_cast<uint16_t>(32 + 2 + j);
+      m.q41_codes[16 + j] = static_cast<uint16_t>(12 + j);
+      m.q41_codes[24 + j] = static_cast<uint16_t>(32 + 12 + j);
+    }
     for (int j = 0; j < 16; j++) {
       m.q8_codes[j] = static_cast<uint16_t>(1 + j);
       m.q8_codes[16 + j] = static_cast<uint16_t>(32 + 1 + j);
@@ -143,6 +159,14 @@ inline const Perms& perms() {
       m.q4_scales[p][16 + b] = 32 + 9;
       m.q8_scales[p][a] = 0;
       m.q8_scales[p][b] = 32;
+      m.q41_scales[p][a] = 0;
+      m.q41_scales[p][b] = 32;
+      m.q41_scales[p][16 + a] = 10;
+      m.q41_scales[p][16 + b] = 32 + 10;
+      m.q41_mins[p][a] = 1;
+      m.q41_mins[p][b] = 32 + 1;
+      m.q41_mins[p][16 + a] = 11;
+      m.q41_mins[p][16 + b] = 32 + 11;
     }
     return m;
   }();
@@ -168,7 +192,8 @@ inline __m512i merge_scales(const __m512i (&x)[8]) {
 template <QType T>
 struct GroupReader {
   static constexpr size_t kBlock = Traits<T>::kBlock;
-  static constexpr bool kPairs = T == QType::Q4_0;  // two 18-byte blocks fit a 64-byte load; 34-byte ones do not
+  // Two 18- or 20-byte blocks fit a 64-byte load; 34-byte ones do not.
+  static constexpr bool kPairs = T == QType::Q4_0 || T == QType::Q4_1;
   const uint8_t* base;  // row 0 of the group
   int64_t stride;
   const char* next = nullptr;  // the next 16 rows (the group this thread most likely reads next)
@@ -212,24 +237,31 @@ struct GroupReader {
     for (int l = 0; l < kRows; l++) r[l] = _mm512_loadu_si512(at_row[l]);
   }
 
-  // Q4_0: blocks i and i+1 (for a last odd block, b is garbage from the
-  // following bytes and ignored).
+  // Q4_0 / Q4_1: blocks i and i+1 (for a last odd block, b is garbage from
+  // the following bytes and ignored).
   void get_pair(int64_t i, Decoded& a, Decoded& b) const {
-    static_assert(T == QType::Q4_0);
+    static_assert(kPairs);
+    constexpr bool kMin = T == QType::Q4_1;
     const Perms& pm = perms();
     __m512i r[kRows];
     load_rows(static_cast<size_t>(i) * kBlock, r);
     // Codes: pt[p] lanes = [A.qs_i, B.qs_i, A.qs_i+1, B.qs_i+1]; the two 4x4
     // transposes and a lane shuffle put dword k of row l in lane l.
-    const __m512i ci = load_idx(pm.q4_codes);
+    const __m512i ci = load_idx(kMin ? pm.q41_codes : pm.q4_codes);
     __m512i pt[8], sc[8];
     for (int p = 0; p < 8; p++) {
       pt[p] = _mm512_permutex2var_epi16(r[pair_a(p)], ci, r[pair_b(p)]);
-      sc[p] = _mm512_permutex2var_epi16(r[pair_a(p)], load_idx(pm.q4_scales[p]), r[pair_b(p)]);
+      sc[p] = _mm512_permutex2var_epi16(r[pair_a(p)], load_idx(kMin ? pm.q41_scales[p] : pm.q4_scales[p]), r[pair_b(p)]);
     }
     const __m512i d = merge_scales(sc);  // words 0..15: d_i of rows 0..15; 16..31: d_i+1
     a.d = _mm512_cvtph_ps(_mm512_castsi512_si256(d));
     b.d = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(d, 1));
+    if constexpr (kMin) {
+      for (int p = 0; p < 8; p++) sc[p] = _mm512_permutex2var_epi16(r[pair_a(p)], load_idx(pm.q41_mins[p]), r[pair_b(p)]);
+      const __m512i m = merge_scales(sc);
+      a.m = _mm512_cvtph_ps(_mm512_castsi512_si256(m));
+      b.m = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(m, 1));
+    }
     transpose4(pt[0], pt[1], pt[2], pt[3]);
     transpose4(pt[4], pt[5], pt[6], pt[7]);
     const __m512i m = _mm512_set1_epi8(0x0f);
@@ -271,15 +303,21 @@ struct GroupReader {
   }
 };
 
-// Row groups' blocks decoded once into a per-thread buffer: 9 lines a block
-// (the 8 code vectors, then the scales), group after group.
+// Lines a decoded block takes in the scratch: the 8 code vectors, the
+// scales, and for Q4_1 the minimums.
+template <QType T>
+constexpr int kBlockLines = T == QType::Q4_1 ? 10 : 9;
+
+// Row groups' blocks decoded once into a per-thread buffer, group after group.
 struct GroupScratch {
   std::vector<Line> lines;
-  void prepare(int64_t blocks, int groups) {
-    const size_t n = static_cast<size_t>(blocks) * 9 * static_cast<size_t>(groups);
+  size_t group_lines = 0;
+  void prepare(size_t lines_per_group, int groups) {
+    group_lines = lines_per_group;
+    const size_t n = lines_per_group * static_cast<size_t>(groups);
     if (lines.size() < n) lines.resize(n);
   }
-  Line* group(int64_t blocks, int g) { return lines.data() + static_cast<size_t>(blocks) * 9 * static_cast<size_t>(g); }
+  Line* group(int g) { return lines.data() + group_lines * static_cast<size_t>(g); }
 };
 
 // Every block of a group in order, decoded in registers: f(decoded, i).
@@ -320,9 +358,10 @@ struct DirectReader {
 template <QType T>
 void unpack_group(const GroupReader<T>& g, int64_t blocks, Line* out) {
   for_blocks(g, blocks, [&](const Decoded& dec, int64_t i) __attribute__((always_inline)) {
-    Line* l = out + i * 9;
+    Line* l = out + i * kBlockLines<T>;
     for (int k = 0; k < 8; k++) _mm512_store_si512(l + k, dec.v[k]);
     _mm512_store_ps(l + 8, dec.d);
+    if constexpr (T == QType::Q4_1) _mm512_store_ps(l + 9, dec.m);
   });
 }
 
@@ -380,7 +419,7 @@ void all_batch_tiles(const Src& src, const simd::ActView& x, const int32_t* bias
   }
 }
 
-// R row groups already decoded into scratch (9 lines a block each) times BT
+// R row groups already decoded into scratch (kBlockLines<T> a block) times BT
 // vectors from b0 on, all blocks: the outputs y[(b0+b)*ldy + r + 16g + l] for
 // the lanes in keep[g]. The loop over the 8 code vectors runs outside the loop
 // over the vectors, so the R*BT integer sums are independent vpdpbusd chains
@@ -391,13 +430,16 @@ void all_batch_tiles(const Src& src, const simd::ActView& x, const int32_t* bias
 // hot weights at batch 64; this one at ~0.6 with the unpacking included,
 // where the float step's 4 operations per 8 vpdpbusd, which share their
 // pipes on Zen 5, cap it near 0.7.) Same operations per output in the same
-// order as the tile above, so the same bits.
-template <int R, int BT>
+// order as the tile above, so the same bits. Q4_1 adds its minimum's term
+// m * (dx * sum x) to each block's product before the block joins the sum,
+// as the scalar reference does.
+template <QType T, int R, int BT>
 void scratch_tile(const Line* const* s, const simd::ActView& x, const int32_t* bias, int b0, float* y, int64_t ldy,
                   int64_t r, const __mmask16* keep) {
   __m512 acc[R][BT];
   for (int g = 0; g < R; g++)
     for (int b = 0; b < BT; b++) acc[g][b] = _mm512_setzero_ps();
+  constexpr int kLines = kBlockLines<T>;
   const int8_t* xq = x.q + static_cast<int64_t>(b0) * x.cols;
   for (int64_t i = 0; i < x.blocks; i++) {
     __m512i isum[R][BT];
@@ -408,7 +450,7 @@ void scratch_tile(const Line* const* s, const simd::ActView& x, const int32_t* b
 #pragma GCC unroll 8
     for (int k = 0; k < 8; k++) {
       __m512i w[R];
-      for (int g = 0; g < R; g++) w[g] = _mm512_load_si512(s[g] + i * 9 + k);
+      for (int g = 0; g < R; g++) w[g] = _mm512_load_si512(s[g] + i * kLines + k);
 #pragma GCC unroll 16
       for (int b = 0; b < BT; b++) {
         const __m512i xk = _mm512_set1_epi32(load_i32(xq + b * x.cols + i * 32 + 4 * k));
@@ -417,10 +459,14 @@ void scratch_tile(const Line* const* s, const simd::ActView& x, const int32_t* b
     }
 #pragma GCC unroll 16
     for (int b = 0; b < BT; b++) {
-      const __m512 dx = _mm512_set1_ps(x.d[(b0 + b) * x.blocks + i]);
+      const int64_t xb = (b0 + b) * x.blocks + i;
+      const __m512 dx = _mm512_set1_ps(x.d[xb]);
       for (int g = 0; g < R; g++) {
-        const __m512 scale = _mm512_mul_ps(_mm512_load_ps(s[g] + i * 9 + 8), dx);
-        acc[g][b] = _mm512_add_ps(acc[g][b], _mm512_mul_ps(_mm512_cvtepi32_ps(isum[g][b]), scale));
+        const __m512 scale = _mm512_mul_ps(_mm512_load_ps(s[g] + i * kLines + 8), dx);
+        __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(isum[g][b]), scale);
+        if constexpr (T == QType::Q4_1)
+          p = _mm512_add_ps(p, _mm512_mul_ps(_mm512_load_ps(s[g] + i * kLines + 9), _mm512_set1_ps(x.dsum[xb])));
+        acc[g][b] = _mm512_add_ps(acc[g][b], p);
       }
     }
   }
@@ -431,37 +477,44 @@ void scratch_tile(const Line* const* s, const simd::ActView& x, const int32_t* b
 using ScratchTileFn = void (*)(const Line* const*, const simd::ActView&, const int32_t*, int, float*, int64_t, int64_t,
                                const __mmask16*);
 
-template <int R, int... I>
+template <QType T, int R, int... I>
 constexpr std::array<ScratchTileFn, sizeof...(I)> make_scratch_tiles(std::integer_sequence<int, I...>) {
-  return {&scratch_tile<R, I + 1>...};
+  return {&scratch_tile<T, R, I + 1>...};
 }
 
 // Every vector for R decoded row groups, in tiles of up to kBt vectors.
-template <int R, int kBt>
+template <QType T, int R, int kBt>
 void all_scratch_tiles(const Line* const* s, const simd::ActView& x, const int32_t* bias, float* y, int64_t ldy,
                        int64_t r, const __mmask16* keep) {
-  static constexpr auto tiles = make_scratch_tiles<R>(std::make_integer_sequence<int, kBt>{});
+  static constexpr auto tiles = make_scratch_tiles<T, R>(std::make_integer_sequence<int, kBt>{});
   for (int b0 = 0; b0 < x.nb; b0 += kBt) tiles[std::min(kBt, x.nb - b0) - 1](s, x, bias, b0, y, ldy, r, keep);
 }
 
 #include "x86_row_stream.inl"
 
+// Q4_0 and Q8_0: every batch size. Q4_1: batches of more than kDirectMax
+// vectors only (the scratch path; kernels_avx512vnni.cpp sends smaller ones
+// to the block-lane body).
 template <QType T>
 void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, float* y, int64_t ldy) {
+  constexpr bool kScratchOnly = T == QType::Q4_1;
   // Up to kStreamMax vectors: a matrix too large to stay in cache between
   // calls is read from DRAM, where one row stream beats 16
   // (x86_row_stream.inl); a small one (the tiny model's, or anything
   // cache-resident) is faster in row lanes. Both give the same bits, so the
   // choice is free.
-  if (x.nb <= kStreamMax && w.size_bytes() > kStreamMinBytes) {
-    switch (x.nb) {
-      case 1: stream_gemv<T, 1>(w, r0, r1, x, y, ldy); break;
-      case 2: stream_gemv<T, 2>(w, r0, r1, x, y, ldy); break;
-      case 3: stream_gemv<T, 3>(w, r0, r1, x, y, ldy); break;
-      default: stream_gemv<T, 4>(w, r0, r1, x, y, ldy); break;
+  if constexpr (!kScratchOnly) {
+    if (x.nb <= kStreamMax && w.size_bytes() > kStreamMinBytes) {
+      switch (x.nb) {
+        case 1: stream_gemv<T, 1>(w, r0, r1, x, y, ldy); break;
+        case 2: stream_gemv<T, 2>(w, r0, r1, x, y, ldy); break;
+        case 3: stream_gemv<T, 3>(w, r0, r1, x, y, ldy); break;
+        default: stream_gemv<T, 4>(w, r0, r1, x, y, ldy); break;
+      }
+      return;
     }
-    return;
   }
+  const bool direct = !kScratchOnly && x.nb <= kDirectMax;
   // The integer offset term -offset * sum(x) of every (vector, block), the
   // initial value of its accumulator.
   thread_local Buffer<int32_t> bias_buf;
@@ -485,12 +538,12 @@ void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, 
   // still cost a few % of a call (rows_hot q4_0 448x896 on epyc2: 6.05 ->
   // 6.38 us); a hint that the weights are colder than the caches would spare
   // those calls.
-  if (x.nb <= kStreamMax && !from_dram)
+  if (x.nb <= kStreamMax && !from_dram && !kScratchOnly)
     prefetch_lines(w.row_ptr(r0), std::min(static_cast<size_t>(r1 - r0) * static_cast<size_t>(stride), kGemvPrefetchMax));
   // Batches beyond kDirectMax decode two groups at a time, so each batch
   // tile covers 32 rows (scratch_tile).
-  const int groups_per_step = x.nb <= kDirectMax ? 1 : kScratchGroups;
-  if (x.nb > kDirectMax) scratch.prepare(x.blocks, kScratchGroups);
+  const int groups_per_step = direct ? 1 : kScratchGroups;
+  if (!direct) scratch.prepare(static_cast<size_t>(x.blocks) * kBlockLines<T>, kScratchGroups);
   // From DRAM, reading 16 rows at once is slow (x86_row_stream.inl says why):
   // up to kCopyRows rows at a time are copied first, one sequential stream
   // (longer copies than one group's measured 1-7 % faster decode at batch 64).
@@ -528,19 +581,19 @@ void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, 
       // they are this thread's next group (or the start of its next row tile).
       const int64_t next_count = from_dram ? 0 : std::min<int64_t>(kRows, w.rows - (rg + kRows));
       const GroupReader<T> g(rows, stride, x.blocks, next_count > 0 ? w.row_ptr(rg + kRows) : nullptr, next_count);
-      if (x.nb <= kDirectMax) {
-        all_batch_tiles<kDirectMax>(DirectReader<T>{g}, x, bias, y, ldy, rg, keep[groups]);
+      if (direct) {
+        if constexpr (!kScratchOnly) all_batch_tiles<kDirectMax>(DirectReader<T>{g}, x, bias, y, ldy, rg, keep[groups]);
       } else {
-        Line* out = scratch.group(x.blocks, groups);
+        Line* out = scratch.group(groups);
         unpack_group(g, x.blocks, out);
         decoded[groups] = out;
       }
     }
-    if (x.nb <= kDirectMax) continue;
+    if (direct) continue;
     if (groups == kScratchGroups)
-      all_scratch_tiles<kScratchGroups, kScratchBt>(decoded, x, bias, y, ldy, r, keep);
+      all_scratch_tiles<T, kScratchGroups, kScratchBt>(decoded, x, bias, y, ldy, r, keep);
     else
-      all_scratch_tiles<1, kScratchBtOneGroup>(decoded, x, bias, y, ldy, r, keep);
+      all_scratch_tiles<T, 1, kScratchBtOneGroup>(decoded, x, bias, y, ldy, r, keep);
   }
 }
 

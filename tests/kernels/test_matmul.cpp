@@ -266,7 +266,10 @@ TEST_P(PathTest, NeverReadsPastTheMatrix) {
                         {DType::Q8_0, 300, 896},
                         // Whole 16-row groups up to the last byte, read as
                         // whole chunks across row ends.
-                        {DType::Q4_0, 608, 896},  {DType::Q8_0, 304, 896}};
+                        {DType::Q4_0, 608, 896},  {DType::Q8_0, 304, 896},
+                        // Q4_1 batches in row lanes: 64-row copies of a large
+                        // matrix, the last ending at its last byte.
+                        {DType::Q4_1, 8000, 128}};
   for (const LineLoads mode : kBothLineLoads)
   for (const Case& c : cases) {
     const LineLoadsScope scope(mode);
