@@ -28,19 +28,13 @@ namespace qes::simd {
 const KernelTable& kernels_avx512vnni() {
   static const KernelTable table = [] {
     KernelTable t = avx512vnni::make_table(Isa::Avx512Vnni);
-    // Q4_0 and Q8_0 use the row-lane kernels (x86_row_lanes.inl) for every
-    // batch size; Q4_1 for batches beyond rowlanes::kDirectMax (up to there
-    // the block-lane GEMV rows are as fast); I4 keeps the block-lane body.
+    // Q4_0, Q8_0 and Q4_1 use the row-lane kernels (x86_row_lanes.inl) for
+    // every batch size; I4 keeps the block-lane body.
     const int q4 = static_cast<int>(QType::Q4_0), q8 = static_cast<int>(QType::Q8_0);
     const int q41 = static_cast<int>(QType::Q4_1);
     t.gemv[q4] = t.gemm[q4] = avx512vnni::rowlanes::gemm<QType::Q4_0>;
     t.gemv[q8] = t.gemm[q8] = avx512vnni::rowlanes::gemm<QType::Q8_0>;
-    t.gemm[q41] = [](const QuantMatrix& w, int64_t r0, int64_t r1, const ActView& x, float* y, int64_t ldy) {
-      if (x.nb <= avx512vnni::rowlanes::kDirectMax)
-        avx512vnni::gemm_quant<QType::Q4_1>(w, r0, r1, x, y, ldy);
-      else
-        avx512vnni::rowlanes::gemm<QType::Q4_1>(w, r0, r1, x, y, ldy);
-    };
+    t.gemv[q41] = t.gemm[q41] = avx512vnni::rowlanes::gemm<QType::Q4_1>;
     return t;
   }();
   return table;

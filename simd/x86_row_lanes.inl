@@ -1,5 +1,5 @@
-// Row-lane Q4_0 / Q8_0 kernels for AVX-512 VNNI (and Q4_1 batches), included
-// inside namespace qes::simd::avx512vnni after x86_avx512_helpers.inl.
+// Row-lane Q4_0 / Q8_0 / Q4_1 kernels for AVX-512 VNNI, included inside
+// namespace qes::simd::avx512vnni after x86_avx512_helpers.inl.
 //
 // Why a second layout. The block-lane body (x86_quant_body.inl) puts 64
 // weights of one row in a zmm, so each vpdpbusd leaves 16 partial sums of one
@@ -22,9 +22,9 @@
 // row); the batched GEMM does this once per group into a small per-thread
 // scratch and every batch tile (two groups by four vectors) reads it back;
 // batches up to kDirectMax on cache-sized matrices use it straight from
-// registers. Up to 4 vectors on a
-// larger matrix go to the streaming kernel (x86_row_stream.inl), which reads
-// one row at a time and produces the same bits.
+// registers. Up to 4 vectors on a larger matrix go to the streaming kernel
+// (x86_row_stream.inl), which reads one row at a time and produces the same
+// bits.
 
 namespace rowlanes {
 
@@ -348,6 +348,7 @@ __attribute__((always_inline)) inline void for_blocks(const GroupReader<T>& g, i
 
 template <QType T>
 struct DirectReader {
+  static constexpr bool kMin = T == QType::Q4_1;
   const GroupReader<T>& g;
   template <class F>
   __attribute__((always_inline)) void for_blocks(int64_t blocks, F&& f) const {
@@ -393,7 +394,8 @@ void tile(const Src& src, const simd::ActView& x, const int32_t* bias, int b0, f
       }
       isum = _mm512_add_epi32(isum, s1);
       const __m512 scale = _mm512_mul_ps(w.d, _mm512_set1_ps(x.d[xb]));
-      const __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), scale);
+      __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), scale);
+      if constexpr (Src::kMin) p = _mm512_add_ps(p, _mm512_mul_ps(w.m, _mm512_set1_ps(x.dsum[xb])));
       acc[b] = _mm512_add_ps(acc[b], p);
     }
   });
@@ -492,18 +494,18 @@ void all_scratch_tiles(const Line* const* s, const simd::ActView& x, const int32
 
 #include "x86_row_stream.inl"
 
-// Q4_0 and Q8_0: every batch size. Q4_1: batches of more than kDirectMax
-// vectors only (the scratch path; kernels_avx512vnni.cpp sends smaller ones
-// to the block-lane body).
+// Every batch size of Q4_0, Q8_0 and Q4_1. Q4_1 has no streaming GEMV: its
+// GEMV on a large matrix decodes 16-row groups from the 64-row copies below
+// (2 threads, epyc2: 23.7-24.5 GB/s against the block-lane body's 11.9-22.2).
 template <QType T>
 void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, float* y, int64_t ldy) {
-  constexpr bool kScratchOnly = T == QType::Q4_1;
+  constexpr bool kNoStream = T == QType::Q4_1;  // x86_row_stream.inl reads Q4_0 and Q8_0 only
   // Up to kStreamMax vectors: a matrix too large to stay in cache between
   // calls is read from DRAM, where one row stream beats 16
   // (x86_row_stream.inl); a small one (the tiny model's, or anything
   // cache-resident) is faster in row lanes. Both give the same bits, so the
   // choice is free.
-  if constexpr (!kScratchOnly) {
+  if constexpr (!kNoStream) {
     if (x.nb <= kStreamMax && w.size_bytes() > kStreamMinBytes) {
       switch (x.nb) {
         case 1: stream_gemv<T, 1>(w, r0, r1, x, y, ldy); break;
@@ -514,7 +516,7 @@ void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, 
       return;
     }
   }
-  const bool direct = !kScratchOnly && x.nb <= kDirectMax;
+  const bool direct = x.nb <= kDirectMax;
   // The integer offset term -offset * sum(x) of every (vector, block), the
   // initial value of its accumulator.
   thread_local Buffer<int32_t> bias_buf;
@@ -538,7 +540,7 @@ void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, 
   // still cost a few % of a call (rows_hot q4_0 448x896 on epyc2: 6.05 ->
   // 6.38 us); a hint that the weights are colder than the caches would spare
   // those calls.
-  if (x.nb <= kStreamMax && !from_dram && !kScratchOnly)
+  if (x.nb <= kStreamMax && !from_dram)
     prefetch_lines(w.row_ptr(r0), std::min(static_cast<size_t>(r1 - r0) * static_cast<size_t>(stride), kGemvPrefetchMax));
   // Batches beyond kDirectMax decode two groups at a time, so each batch
   // tile covers 32 rows (scratch_tile).
@@ -582,7 +584,7 @@ void gemm(const QuantMatrix& w, int64_t r0, int64_t r1, const simd::ActView& x, 
       const int64_t next_count = from_dram ? 0 : std::min<int64_t>(kRows, w.rows - (rg + kRows));
       const GroupReader<T> g(rows, stride, x.blocks, next_count > 0 ? w.row_ptr(rg + kRows) : nullptr, next_count);
       if (direct) {
-        if constexpr (!kScratchOnly) all_batch_tiles<kDirectMax>(DirectReader<T>{g}, x, bias, y, ldy, rg, keep[groups]);
+        all_batch_tiles<kDirectMax>(DirectReader<T>{g}, x, bias, y, ldy, rg, keep[groups]);
       } else {
         Line* out = scratch.group(groups);
         unpack_group(g, x.blocks, out);
